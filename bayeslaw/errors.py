@@ -1,0 +1,44 @@
+"""Exception types: one per kind of failure, all deriving from :class:`BayeslawError`.
+
+Messages name the offending column, rows, group or parameter and say what would fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BayeslawError",
+    "DataError",
+    "FitArtifactError",
+    "FitNotReadyError",
+    "FormError",
+    "PredictionInputError",
+    "PriorError",
+]
+
+
+class BayeslawError(Exception):
+    """Base class of every error bayeslaw raises on purpose."""
+
+
+class DataError(BayeslawError, ValueError):
+    """Measurements that cannot be used as they are (missing column, bad values, ...)."""
+
+
+class FormError(BayeslawError, ValueError):
+    """An unknown law form, or inputs/parameters that do not match the form."""
+
+
+class PriorError(BayeslawError, ValueError):
+    """A prior override that names an unknown parameter or is not a valid prior."""
+
+
+class PredictionInputError(BayeslawError, ValueError):
+    """Prediction inputs with a missing key or a value the law cannot take."""
+
+
+class FitNotReadyError(BayeslawError, RuntimeError):
+    """An accessor that needs a posterior was called on a fit that does not have one."""
+
+
+class FitArtifactError(BayeslawError, OSError):
+    """A saved fit that is missing, corrupted, truncated or does not match what was asked."""
