@@ -22,24 +22,44 @@ from bayeslaw.errors import (
 
 if TYPE_CHECKING:
     from bayeslaw.data import Observations, load_observations
+    from bayeslaw.datasets import simulate_moe
+    from bayeslaw.inference.fitting import fit
+    from bayeslaw.inference.persistence import load_fit
+    from bayeslaw.inference.result import Fit
+    from bayeslaw.models.forms import available_forms, get_form
+    from bayeslaw.models.priors import Prior
 
 # public name -> module that defines it; resolved on first access (PEP 562).
 _LAZY: dict[str, str] = {
+    "Fit": "bayeslaw.inference.result",
     "Observations": "bayeslaw.data",
+    "Prior": "bayeslaw.models.priors",
+    "available_forms": "bayeslaw.models.forms",
+    "fit": "bayeslaw.inference.fitting",
+    "get_form": "bayeslaw.models.forms",
+    "load_fit": "bayeslaw.inference.persistence",
     "load_observations": "bayeslaw.data",
+    "simulate_moe": "bayeslaw.datasets",
 }
 
 __all__ = [
     "BayeslawError",
     "DataError",
+    "Fit",
     "FitArtifactError",
     "FitNotReadyError",
     "FormError",
     "Observations",
     "PredictionInputError",
+    "Prior",
     "PriorError",
     "__version__",
+    "available_forms",
+    "fit",
+    "get_form",
+    "load_fit",
     "load_observations",
+    "simulate_moe",
 ]
 
 

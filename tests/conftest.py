@@ -26,3 +26,13 @@ def shared_data_dir() -> Path:
             "checkout; clone next to it to run these tests"
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def small_fit():
+    """One real NUTS fit of 3 synthetic groups, shared by the session (read-only)."""
+    from bayeslaw.datasets import simulate_moe
+    from bayeslaw.inference.fitting import fit
+
+    obs = simulate_moe(n_groups=3, seed=0).observations
+    return fit(obs, draws=300, tune=300, chains=2, random_seed=1, progressbar=False, check=False)

@@ -1,0 +1,53 @@
+"""Sampler settings: one frozen dataclass with documented defaults."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from bayeslaw.errors import BayeslawError
+
+__all__ = ["SAMPLERS", "SamplerConfig"]
+
+Sampler = Literal["nutpie", "pymc", "numpyro", "blackjax"]
+SAMPLERS: tuple[Sampler, ...] = ("nutpie", "pymc", "numpyro", "blackjax")
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """How to run NUTS (and how many restarts MAP gets).
+
+    Attributes
+    ----------
+    draws, tune, chains : int
+        Kept draws and tuning steps per chain, and the number of chains (1000, 1000, 4).
+    target_accept : float
+        NUTS step-size adaptation target (0.95; the reparametrised model needs it only to
+        remove the last rare divergences, not to hide a bad geometry).
+    sampler : str
+        NUTS implementation PyMC dispatches to: ``nutpie`` (default), ``pymc``, ``numpyro``
+        or ``blackjax`` (the last two need the ``jax`` extra).
+    progressbar : bool
+        Show the sampler's progress bar.
+    map_starts : int
+        Number of optimizer starts for MAP (the model's initial point plus jittered ones).
+    """
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    target_accept: float = 0.95
+    sampler: Sampler = "nutpie"
+    progressbar: bool = True
+    map_starts: int = 12
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise BayeslawError(f"sampler must be one of {list(SAMPLERS)}, got {self.sampler!r}")
+        if min(self.draws, self.chains, self.map_starts) < 1 or self.tune < 0:
+            raise BayeslawError(f"draws, chains, map_starts >= 1 and tune >= 0 needed: {self}")
+        if not 0 < self.target_accept < 1:
+            raise BayeslawError(f"target_accept must lie in (0, 1), got {self.target_accept}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,171 @@
+"""``bayeslaw.fit``: build the model, run MAP or NUTS, check convergence, return a Fit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+
+from bayeslaw._version import __version__
+from bayeslaw.data import Observations
+from bayeslaw.errors import PriorError
+from bayeslaw.inference.config import SamplerConfig
+from bayeslaw.inference.posterior import PosteriorDraws
+from bayeslaw.inference.result import Fit
+from bayeslaw.models.anchors import coordinates
+from bayeslaw.models.forms import DEFAULT_FORM, LawForm
+
+__all__ = ["fit"]
+
+Method = Literal["nuts", "map"]
+
+
+def _draws_from_tree(tree: Any, spec: Any) -> PosteriorDraws:
+    post = tree["posterior"]
+
+    def flat(name: str) -> np.ndarray:
+        values = np.asarray(post[name].values, dtype=np.float64)
+        return values.reshape(-1, *values.shape[2:])
+
+    population = None
+    if spec.pooling == "partial":
+        population = {
+            c.name: (flat(f"{c.name}_mu"), flat(f"{c.name}_sigma")) for c in coordinates(spec.form)
+        }
+    return PosteriorDraws(
+        form_name=spec.form.name,
+        scales=dict(spec.scales),
+        groups=spec.groups,
+        pooling=spec.pooling,
+        theta={k: flat(k) for k in spec.form.parameter_names},
+        noise=flat("noise"),
+        nu=flat("nu") if "nu" in post else None,
+        population=population,
+    )
+
+
+def _map_tree(values: Mapping[str, np.ndarray], model: Any, obs: Observations) -> Any:
+    """A one-draw DataTree holding the MAP point (chain=1, draw=1)."""
+    from arviz_base import from_dict
+
+    dims = {k: [str(d) for d in v] for k, v in model.named_vars_to_dims.items()}
+    posterior = {
+        k: np.asarray(v)[None, None, ...]
+        for k, v in values.items()
+        if not k.startswith("__") and k in model.named_vars
+    }
+    return from_dict(
+        {"posterior": posterior, "observed_data": {"loss": obs.y}},
+        dims={**dims, "loss": ["obs_id"]},
+        coords={"group": list(model.coords["group"])},
+    )
+
+
+def fit(
+    observations: Observations,
+    *,
+    form: str | LawForm = DEFAULT_FORM,
+    method: Method = "nuts",
+    pooling: str = "partial",
+    priors: str | Mapping[str, Any] | None = None,
+    likelihood: str = "normal",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float = 0.95,
+    sampler: str = "nutpie",
+    progressbar: bool = True,
+    random_seed: int | None = None,
+    check: bool = True,
+) -> Fit:
+    """Fit a hierarchical scaling law.
+
+    Parameters
+    ----------
+    observations : Observations
+        From :func:`bayeslaw.load_observations`.
+    form : str or LawForm
+        Law form name (see :func:`bayeslaw.models.forms.available_forms`).
+    method : {"nuts", "map"}
+        Full posterior by NUTS, or the MAP point (no parameter uncertainty).
+    pooling : {"partial", "none", "complete"}
+        Groups share population priors, are independent, or share one parameter set.
+    priors : "default", "flat" or mapping
+        See :func:`bayeslaw.models.priors.resolve_priors`. ``"flat"`` is for MAP only.
+    likelihood : {"normal", "student_t"}
+        Observation noise model; Student-t is robust to outlying runs.
+    draws, tune, chains, target_accept, sampler, progressbar
+        NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
+    random_seed : int, optional
+        The one seed used for MAP starts, NUTS and predictive draws.
+    check : bool
+        Warn (:class:`~bayeslaw.inference.checks.ConvergenceWarning`) about each failed
+        convergence check after NUTS.
+
+    Returns
+    -------
+    Fit
+        With ``info["wall_time_s"]``, the seconds the fit took (compilation included).
+    """
+    from bayeslaw.inference.checks import convergence_problems, warn_on_problems
+    from bayeslaw.models.hierarchical import ModelSpec, build_model
+
+    if method not in ("nuts", "map"):
+        raise PriorError(f"method must be 'nuts' or 'map', got {method!r}")
+    config = SamplerConfig(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        sampler=sampler,  # type: ignore[arg-type]
+        progressbar=progressbar,
+    )
+    spec = ModelSpec.from_observations(
+        observations, form=form, pooling=pooling, priors=priors, likelihood=likelihood
+    )
+    if spec.priors.kind == "flat" and method == "nuts":
+        raise PriorError(
+            "flat priors define the classical point fit and need not give a proper posterior; "
+            "use method='map' with them, or priors='default' for NUTS"
+        )
+    start = time.perf_counter()
+    model = build_model(observations, spec)
+    problems = []
+    if method == "map":
+        from bayeslaw.inference.map import find_map
+
+        values = find_map(model, n_starts=config.map_starts, random_seed=random_seed)
+        tree = _map_tree(values, model, observations)
+    else:
+        from bayeslaw.inference.nuts import sample_posterior
+
+        tree = sample_posterior(model, config, random_seed)
+        names = [v.name for v in model.free_RVs] + list(spec.form.parameter_names)
+        problems = convergence_problems(tree, names)
+    wall = time.perf_counter() - start
+    info = {
+        "form": spec.form.name,
+        "equation": spec.form.equation,
+        "pooling": spec.pooling,
+        "likelihood": spec.likelihood,
+        "priors": spec.priors.to_dict(),
+        "scales": dict(spec.scales),
+        "groups": list(spec.groups),
+        "method": method,
+        "sampler": config.to_dict() if method == "nuts" else {"map_starts": config.map_starts},
+        "random_seed": random_seed,
+        "data_hash": observations.content_hash(),
+        "data_source": observations.source,
+        "n_observations": len(observations),
+        "bayeslaw_version": __version__,
+        "wall_time_s": wall,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "convergence_problems": [str(p) for p in problems],
+    }
+    result = Fit(info, _draws_from_tree(tree, spec), observations, _datatree=tree)
+    if check:
+        warn_on_problems(problems)
+    return result

@@ -1,0 +1,94 @@
+"""fit(): the Fit object, its DataTree, predictions, intervals and unseen groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bayeslaw.datasets import simulate_moe
+from bayeslaw.errors import PredictionInputError, PriorError
+from bayeslaw.inference.checks import ConvergenceWarning
+from bayeslaw.inference.fitting import fit
+from bayeslaw.inference.result import POPULATION
+
+N, E = "dense_parameter_count", "num_experts"
+GRID = {N: np.array([2e7, 3.7e8, 1.3e9]), E: np.array([1.0, 64.0, 64.0])}
+
+
+def test_fit_holds_a_complete_datatree(small_fit):
+    tree = small_fit.datatree
+    for group in ("posterior", "sample_stats", "observed_data", "posterior_predictive"):
+        assert group in tree.children
+    assert "loss" in tree["log_likelihood"]
+    assert small_fit.wall_time > 0
+    assert small_fit.info["form"] == "moe_additive"
+    assert small_fit.info["data_hash"] == small_fit.observations.content_hash()
+    assert small_fit.draws.n_draws == 600
+
+
+def test_predict_is_the_mean_over_draws_of_the_law(small_fit):
+    pred = small_fit.predict(GRID, group="group_0")
+    theta = small_fit.draws.group_theta("group_0")
+    form = small_fit.draws.form
+    x = form.scale_inputs({k: v[:1] for k, v in GRID.items()}, small_fit.draws.scales)
+    by_hand = np.mean([form(x, {k: v[i] for k, v in theta.items()})[0] for i in range(600)])
+    assert pred["mean"].iloc[0] == pytest.approx(by_hand)
+    assert (pred["lower"] < pred["mean"]).all() and (pred["mean"] < pred["upper"]).all()
+
+
+def test_observation_intervals_include_noise(small_fit):
+    mean = small_fit.predict(GRID, group="group_1", kind="mean")
+    obs = small_fit.predict(GRID, group="group_1", kind="observation")
+    assert ((obs["upper"] - obs["lower"]) > (mean["upper"] - mean["lower"])).all()
+
+
+def test_unseen_group_uses_the_population_and_is_wider(small_fit):
+    seen = small_fit.predict(GRID, group="group_0")
+    new = small_fit.predict(GRID, group="a_new_router")
+    assert not new["seen_group"].any() and seen["seen_group"].all()
+    assert ((new["upper"] - new["lower"]) > (seen["upper"] - seen["lower"])).all()
+    again = small_fit.predict(GRID, group="a_new_router")
+    np.testing.assert_array_equal(new["mean"], again["mean"])  # reproducible
+
+
+def test_params_table_raw_units_and_population(small_fit):
+    table = small_fit.params()
+    assert set(table.index.get_level_values("group")) == {
+        "group_0",
+        "group_1",
+        "group_2",
+        POPULATION,
+    }
+    a_raw = table.loc[("group_0", "A"), "mean"]
+    a_scaled = small_fit.params(raw=False).loc[("group_0", "A"), "mean"]
+    assert a_raw > 100 * a_scaled  # A for raw N = A_scaled * 1e8**alpha
+
+
+def test_bad_prediction_inputs_are_named(small_fit):
+    with pytest.raises(PredictionInputError, match="num_experts"):
+        small_fit.predict({N: [1e8]}, group="group_0")
+    with pytest.raises(PredictionInputError, match=r"rows \[1\]"):
+        small_fit.predict({N: [1e8, -1.0], E: [1.0, 2.0]}, group="group_0")
+    with pytest.raises(PredictionInputError, match="kind"):
+        small_fit.predict(GRID, group="group_0", kind="median")
+
+
+def test_map_fit_is_one_draw_and_flat_nuts_is_refused():
+    obs = simulate_moe(n_groups=2, seed=0).observations
+    point = fit(obs, method="map", pooling="none", random_seed=0)
+    assert point.draws.n_draws == 1
+    pred = point.predict(GRID, group="group_0")
+    np.testing.assert_allclose(pred["lower"], pred["mean"])
+    with pytest.raises(PredictionInputError, match="pooling='partial'"):
+        point.predict(GRID, group="unknown")
+    with pytest.raises(PriorError, match="method='map'"):
+        fit(obs, priors="flat", pooling="none")
+
+
+def test_convergence_problems_are_warned_by_name():
+    obs = simulate_moe(n_groups=2, seed=0).observations
+    with pytest.warns(ConvergenceWarning) as record:
+        result = fit(obs, draws=20, tune=20, chains=2, random_seed=0, progressbar=False)
+    messages = [str(w.message) for w in record]
+    assert any(m.startswith("ESS: bulk or tail ESS < 200") for m in messages)
+    assert result.info["convergence_problems"]  # kept in the artifact for reports

@@ -1,0 +1,82 @@
+"""Saved fits round-trip exactly, load without PyMC, and refuse damaged artifacts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bayeslaw.errors import FitArtifactError
+from bayeslaw.inference.persistence import load_fit
+
+GRID = {"dense_parameter_count": np.array([2e7, 1.3e9]), "num_experts": np.array([1.0, 64.0])}
+
+
+@pytest.fixture(scope="module")
+def saved(small_fit, tmp_path_factory):
+    return small_fit.save(tmp_path_factory.mktemp("fits") / "fit")
+
+
+def test_round_trip_predictions_are_identical(small_fit, saved):
+    loaded = load_fit(saved)
+    for group in ("group_2", "unseen"):
+        for kind in ("mean", "observation"):
+            a = small_fit.predict(GRID, group=group, kind=kind)
+            b = loaded.predict(GRID, group=group, kind=kind)
+            np.testing.assert_array_equal(
+                a[["mean", "lower", "upper"]], b[["mean", "lower", "upper"]]
+            )
+    assert loaded.info == json.loads(json.dumps(small_fit.info, default=str))
+    assert "posterior" in loaded.datatree.children
+
+
+def test_artifact_is_self_describing(saved):
+    meta = json.loads((saved / "fit.json").read_text())
+    for key in ("form", "pooling", "priors", "bayeslaw_version", "data_hash", "scales"):
+        assert key in meta["info"]
+    params = json.loads((saved / "params.json").read_text())
+    assert set(params["coefficients"]["group_0"]) == {"L_inf", "A", "alpha", "B", "beta"}
+    lower, upper = params["intervals"]["group_0"]["alpha"]
+    assert lower < params["coefficients"]["group_0"]["alpha"] < upper
+    assert "| group_0 | alpha |" in (saved / "explain.md").read_text()
+
+
+def test_loading_and_predicting_imports_neither_pymc_nor_arviz(saved):
+    code = (
+        "import sys, bayeslaw\n"
+        f"fit = bayeslaw.load_fit({str(saved)!r})\n"
+        "fit.predict({'dense_parameter_count': [1e9], 'num_experts': [8]}, group='x')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pymc', 'arviz', 'arviz_base', 'arviz_stats', 'pytensor', 'xarray'))\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_damaged_artifacts_raise(small_fit, tmp_path):
+    path = small_fit.save(tmp_path / "fit", datatree=False)
+    data = (path / "posterior.npz").read_bytes()
+    (path / "posterior.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(FitArtifactError, match="checksum"):
+        load_fit(path)
+    (path / "fit.json").write_text('{"format_version": 1, "inf')
+    with pytest.raises(FitArtifactError, match="corrupted"):
+        load_fit(path)
+    with pytest.raises(FitArtifactError, match="no saved fit"):
+        load_fit(tmp_path / "nowhere")
+
+
+def test_mismatch_and_foreign_directory(small_fit, saved, tmp_path):
+    with pytest.raises(FitArtifactError, match="data_hash"):
+        load_fit(saved, expect={"data_hash": "0" * 64})
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(FitArtifactError, match="not a bayeslaw fit"):
+        small_fit.save(foreign, datatree=False)
+    assert (foreign / "notes.txt").read_text() == "keep me"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
