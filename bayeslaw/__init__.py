@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bayeslaw.inference.result import Fit
     from bayeslaw.models.forms import available_forms, get_form
     from bayeslaw.models.priors import Prior
+    from bayeslaw.predictor import law
 
 # public name -> module that defines it; resolved on first access (PEP 562).
 _LAZY: dict[str, str] = {
@@ -37,6 +38,7 @@ _LAZY: dict[str, str] = {
     "available_forms": "bayeslaw.models.forms",
     "fit": "bayeslaw.inference.fitting",
     "get_form": "bayeslaw.models.forms",
+    "law": "bayeslaw.predictor",
     "load_fit": "bayeslaw.inference.persistence",
     "load_observations": "bayeslaw.data",
     "simulate_moe": "bayeslaw.datasets",
@@ -57,6 +59,7 @@ __all__ = [
     "available_forms",
     "fit",
     "get_form",
+    "law",
     "load_fit",
     "load_observations",
     "simulate_moe",

@@ -1,39 +1,142 @@
 """The ``bayeslaw`` command line: parses arguments and calls the library, nothing more.
 
-Errors from bad input exit with status 2 and one line on stderr.
+Subcommands: ``summary``, ``fit``, ``predict``, ``demo`` (and ``report``, ``compare``,
+``evaluate`` where the reports package provides them). Errors from bad input exit with
+status 2 and one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-from bayeslaw.errors import BayeslawError
+from bayeslaw.errors import BayeslawError, DataError
 
 __all__ = ["main"]
 
+FORMS_HELP = "law form: moe_additive (default), moe_multiplicative, moe_interaction, additive(x,y)"
 
-def _cmd_summary(args: argparse.Namespace) -> int:
+
+def _load(args: argparse.Namespace) -> Any:
     from bayeslaw.data import load_observations
 
-    obs = load_observations(args.data, split=args.split)
+    columns = {"group": args.group_col} if getattr(args, "group_col", None) else None
+    return load_observations(args.data, split=args.split, columns=columns)
+
+
+def _priors(value: str) -> Any:
+    if value in ("default", "flat"):
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise DataError(f"--priors takes 'default', 'flat' or a JSON file of overrides: {value}")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:
+        raise DataError(f"--priors file {path} is not valid JSON: {err}") from err
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    obs = _load(args)
     print(f"{obs.source}: {len(obs)} rows, groups {list(obs.groups)}")
     print(obs.summary().to_string())
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from bayeslaw.datasets import simulate_moe
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from bayeslaw.inference.fitting import fit
 
-    sim = simulate_moe(n_groups=args.groups, seed=args.seed)
-    obs = sim.observations
-    print(f"SYNTHETIC demo data -- {obs.source}")
-    print(f"{len(obs)} rows, groups {list(obs.groups)}")
-    print(obs.summary().to_string())
-    print("\ntrue per-group parameters (raw units):")
-    print(sim.raw_group_params().to_string())
+    obs = _load(args)
+    result = fit(
+        obs,
+        form=args.form,
+        method=args.method,
+        pooling=args.pooling,
+        priors=_priors(args.priors),
+        likelihood=args.likelihood,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        sampler=args.sampler,
+        random_seed=args.seed,
+        progressbar=not args.quiet,
+    )
+    out = result.save(args.out)
+    print(f"fitted {result.form_name} ({result.info['method']}, {result.info['pooling']} pooling)")
+    print(f"on {len(obs)} rows in {result.wall_time:.1f} s; saved to {out}")
+    print(result.params().round(6).to_string())
+    for problem in result.info["convergence_problems"]:
+        print(f"warning: {problem}", file=sys.stderr)
     return 0
+
+
+def _read_inputs(path: str | None) -> Any:
+    import pandas as pd
+
+    if path is None or path == "-":
+        text = sys.stdin.read()
+        if text.lstrip().startswith(("[", "{")):
+            return pd.DataFrame(json.loads(text))
+        from io import StringIO
+
+        return pd.read_csv(StringIO(text))
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"--input {file} does not exist")
+    if file.suffix == ".json":
+        try:
+            return pd.DataFrame(json.loads(file.read_text()))
+        except ValueError as err:
+            raise DataError(f"--input {file} is not a JSON list of rows: {err}") from err
+    return pd.read_csv(file)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from bayeslaw.inference.persistence import load_fit
+
+    result = load_fit(args.fit_dir)
+    inputs = _read_inputs(args.input)
+    if args.group is not None:
+        groups = {args.group: inputs}
+    elif "group" in inputs.columns:
+        groups = {str(g): rows for g, rows in inputs.groupby("group", sort=False)}
+    else:
+        raise DataError(
+            f"say which group to predict: --group G (fitted groups: {list(result.groups)}; "
+            "any other name uses the population level), or add a 'group' column"
+        )
+    frames = [
+        result.predict(rows, group=g, ci_prob=args.ci, kind=args.kind) for g, rows in groups.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    if args.format == "csv":
+        print(table.to_csv(index=False), end="")
+    elif args.format == "json":
+        print(table.to_json(orient="records", indent=2))
+    else:
+        print(f"{args.kind} loss: posterior mean and {args.ci:.0%} equal-tailed interval")
+        print(table.to_string(index=False))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bayeslaw.demo import run_demo
+
+    for line in run_demo(Path(args.out), n_groups=args.groups, seed=args.seed, quick=args.quick):
+        print(line)
+    return 0
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", help="datasets save_to_disk directory, CSV or Parquet file")
+    p.add_argument("--split", help="split of a DatasetDict (default: train, else the first)")
+    p.add_argument("--group-col", help="column holding the group (default: detected by alias)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,14 +147,39 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     summary = sub.add_parser("summary", help="load a dataset, validate it and summarise it")
-    summary.add_argument("data", help="datasets directory, CSV or Parquet file")
-    summary.add_argument("--split", help="split of a DatasetDict (default: train, else first)")
+    _add_data_args(summary)
     summary.set_defaults(func=_cmd_summary)
 
-    demo = sub.add_parser("demo", help="run the main job on the built-in synthetic demo data")
+    fit = sub.add_parser("fit", help="fit a law to a dataset and save the fit")
+    _add_data_args(fit)
+    fit.add_argument("--out", required=True, help="directory to save the fit to")
+    fit.add_argument("--form", default="moe_additive", help=FORMS_HELP)
+    fit.add_argument("--method", choices=["nuts", "map"], default="nuts")
+    fit.add_argument("--pooling", choices=["partial", "none", "complete"], default="partial")
+    fit.add_argument("--priors", default="default", help="default, flat, or a JSON file")
+    fit.add_argument("--likelihood", choices=["normal", "student_t"], default="normal")
+    fit.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
+    fit.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    fit.add_argument("--chains", type=int, default=4)
+    fit.add_argument("--sampler", default="nutpie", help="nutpie, pymc, numpyro or blackjax")
+    fit.add_argument("--seed", type=int, default=0, help="random seed")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(func=_cmd_fit)
+
+    predict = sub.add_parser("predict", help="predict with credible intervals from a saved fit")
+    predict.add_argument("fit_dir", help="directory written by `bayeslaw fit`")
+    predict.add_argument("--input", help="CSV or JSON rows of inputs (default: stdin)")
+    predict.add_argument("--group", help="group to predict (default: the input's group column)")
+    predict.add_argument("--ci", type=float, default=0.9, help="interval probability")
+    predict.add_argument("--kind", choices=["mean", "observation"], default="mean")
+    predict.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    predict.set_defaults(func=_cmd_predict)
+
+    demo = sub.add_parser("demo", help="fit the built-in SYNTHETIC demo data and write a report")
     demo.add_argument("--out", default="bayeslaw-demo", help="output directory")
     demo.add_argument("--groups", type=int, default=3, help="number of synthetic groups")
     demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
+    demo.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
     demo.set_defaults(func=_cmd_demo)
     return parser
 

@@ -1,18 +1,100 @@
-"""The command line, in-process."""
+"""The command line, in-process (main(argv) -> int) and once as a real subprocess."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
+import pytest
+
 from bayeslaw.cli import main
+from bayeslaw.datasets import simulate_moe
 
 
-def test_summary_of_a_csv(tmp_path, capsys):
-    path = tmp_path / "d.csv"
-    path.write_text("num_experts,dense_parameter_count,loss_validation\n1,1e7,3.0\n8,1e8,2.5\n")
-    assert main(["summary", str(path)]) == 0
-    assert "all_data" in capsys.readouterr().out
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "runs.csv"
+    simulate_moe(n_groups=2, seed=0).observations.frame.to_csv(path, index=False)
+    return path
 
 
-def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
-    assert main(["summary", str(tmp_path / "missing.csv")]) == 2
+@pytest.fixture(scope="module")
+def map_fit_dir(data_csv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fits") / "map"
+    assert main(["fit", str(data_csv), "--out", str(out), "--method", "map", "--quiet"]) == 0
+    return out
+
+
+def test_summary_of_a_csv(data_csv, capsys):
+    assert main(["summary", str(data_csv)]) == 0
+    assert "group_1" in capsys.readouterr().out
+
+
+def test_fit_writes_a_loadable_fit(map_fit_dir, capsys):
+    assert (map_fit_dir / "fit.json").exists() and (map_fit_dir / "params.json").exists()
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_predict_formats(map_fit_dir, tmp_path, capsys, fmt):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("num_experts,dense_parameter_count\n8,1.3e9\n64,1.3e9\n")
+    code = main(["predict", str(map_fit_dir), "--input", str(rows), "--group", "group_0",
+                 "--format", fmt, "--kind", "observation", "--ci", "0.5"])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        records = json.loads(out)
+        assert len(records) == 2 and records[0]["lower"] < records[0]["upper"]
+    elif fmt == "csv":
+        assert out.splitlines()[0].startswith("dense_parameter_count,num_experts,mean")
+    else:
+        assert "50% equal-tailed interval" in out
+
+
+def test_predict_groups_from_a_json_input_column(map_fit_dir, tmp_path, capsys):
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps([
+        {"num_experts": 8, "dense_parameter_count": 1e9, "group": "group_1"},
+        {"num_experts": 8, "dense_parameter_count": 1e9, "group": "group_0"},
+    ]))  # fmt: skip
+    assert main(["predict", str(map_fit_dir), "--input", str(rows), "--format", "csv"]) == 0
+    assert "group_1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["summary", "/nonexistent/data.csv"], "does not exist"),
+        (["predict", "/nonexistent/fit"], "no saved fit"),
+        (["fit", "DATA", "--out", "OUT", "--priors", "nope.json"], "--priors takes"),
+        (["fit", "DATA", "--out", "OUT", "--form", "moe_cubic"], "unknown law form"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, match, data_csv, tmp_path, capsys):
+    argv = [str(data_csv) if a == "DATA" else str(tmp_path / "o") if a == "OUT" else a
+            for a in argv]  # fmt: skip
+    assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("bayeslaw: error:")
+    assert len(err) == 1 and err[0].startswith("bayeslaw: error:") and match in err[0]
+
+
+def test_predict_without_group_lists_the_groups(map_fit_dir, tmp_path, capsys):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("num_experts,dense_parameter_count\n8,1e9\n")
+    assert main(["predict", str(map_fit_dir), "--input", str(rows)]) == 2
+    assert "group_0" in capsys.readouterr().err
+
+
+def test_console_script_as_a_subprocess(map_fit_dir):
+    rows = "num_experts,dense_parameter_count\n8,1e9\n"
+    cmd = [sys.executable, "-m", "bayeslaw.cli", "predict", str(map_fit_dir), "--group", "new",
+           "--format", "json"]  # fmt: skip
+    out = subprocess.run(cmd, input=rows, capture_output=True, text=True, check=True)
+    record = json.loads(out.stdout)[0]
+    assert record["seen_group"] is False and record["lower"] < record["mean"] < record["upper"]
+    help_text = subprocess.run(
+        [sys.executable, "-m", "bayeslaw.cli", "fit", "--help"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "--pooling" in help_text and "--priors" in help_text

@@ -21,7 +21,10 @@ from bayeslaw.errors import FitArtifactError, PredictionInputError
 from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, get_form
 
-__all__ = ["PosteriorDraws", "group_seed"]
+__all__ = ["MIN_UNSEEN_SAMPLES", "PosteriorDraws", "group_seed"]
+
+#: Fewest samples behind an unseen group's prediction (posterior draws x simulated groups).
+MIN_UNSEEN_SAMPLES = 4000
 
 
 def group_seed(group: str) -> int:
@@ -84,27 +87,54 @@ class PosteriorDraws:
                 "predict new groups"
             )
         rng = np.random.default_rng(group_seed(group))
+        reps = self.unseen_replicates
         values = {}
         for coord in coordinates(self.form):
-            mu, sigma = self.population[coord.name]
+            mu, sigma = (np.tile(v, reps) for v in self.population[coord.name])
             u = mu + sigma * rng.standard_normal(mu.shape)
             values[coord.name] = inverse_link(coord, u)
         return to_law_params(self.form, values)
 
+    @property
+    def unseen_replicates(self) -> int:
+        """New groups simulated per posterior draw for an unseen group (>= 1), so that
+        at least :data:`MIN_UNSEEN_SAMPLES` samples carry the between-group spread."""
+        if self.population is None:
+            return 1
+        return max(1, -(-MIN_UNSEEN_SAMPLES // self.n_draws))
+
     def group_noise(self, group: str) -> np.ndarray:
-        """Noise standard deviation ``(S,)`` of ``group`` (a random seen group's if unseen)."""
+        """Noise standard deviation of ``group``, aligned with :meth:`group_theta`'s draws
+        (for an unseen group: a random seen group's noise per draw)."""
         if group in self.groups:
             return self.noise[:, self.groups.index(group)]
+        noise = np.tile(self.noise, (self.unseen_replicates, 1))
         rng = np.random.default_rng(group_seed(group) + 1)
-        pick = rng.integers(0, len(self.groups), size=self.n_draws)
-        return self.noise[np.arange(self.n_draws), pick]
+        pick = rng.integers(0, len(self.groups), size=noise.shape[0])
+        return noise[np.arange(noise.shape[0]), pick]
 
     def mean_draws(self, inputs: Mapping[str, np.ndarray], group: str) -> np.ndarray:
         """Draws ``(S, n)`` of the mean loss at raw ``inputs`` (arrays of length ``n``)."""
-        form = self.form
+        return self._evaluate(self.form, inputs, self.group_theta(group))
+
+    def posterior_mean(
+        self, inputs: Mapping[str, np.ndarray], group: str, *, chunk: int = 1024
+    ) -> np.ndarray:
+        """Mean over draws of the mean loss at raw ``inputs``, in row chunks (bounded memory)."""
+        form, theta = self.form, self.group_theta(group)
+        n = len(next(iter(inputs.values())))
+        out = np.empty(n)
+        for start in range(0, n, chunk):
+            rows = {k: np.asarray(v)[start : start + chunk] for k, v in inputs.items()}
+            out[start : start + chunk] = self._evaluate(form, rows, theta).mean(axis=0)
+        return out
+
+    def _evaluate(
+        self, form: LawForm, inputs: Mapping[str, np.ndarray], theta: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
         x = form.scale_inputs(inputs, self.scales)
-        theta = {k: v[:, None] for k, v in self.group_theta(group).items()}
-        return np.asarray(form({k: v[None, :] for k, v in x.items()}, theta), dtype=np.float64)
+        columns = {k: v[:, None] for k, v in theta.items()}
+        return np.asarray(form({k: v[None, :] for k, v in x.items()}, columns), dtype=np.float64)
 
     # -- persistence (numpy only) -------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:

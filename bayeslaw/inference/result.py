@@ -25,6 +25,8 @@ __all__ = ["CI_PROB", "Fit"]
 
 #: Default probability of the equal-tailed credible intervals reported everywhere.
 CI_PROB = 0.9
+#: Fewest predictive samples behind an observation interval.
+MIN_NOISE_SAMPLES = 4000
 PredictKind = Literal["mean", "observation"]
 
 
@@ -145,12 +147,7 @@ class Fit:
         mean_draws = self.draws.mean_draws(x, group)
         draws = mean_draws
         if kind == "observation":
-            rng = np.random.default_rng(group_seed(group) + 2)
-            noise = self.draws.group_noise(group)[:, None]
-            eps = rng.standard_normal(mean_draws.shape)
-            if self.draws.nu is not None:
-                eps = rng.standard_t(self.draws.nu[:, None], size=mean_draws.shape)
-            draws = mean_draws + noise * eps
+            draws = self._with_noise(mean_draws, group)
         lower, upper = _eti(draws, ci_prob)
         out = pd.DataFrame(x)
         out["mean"] = mean_draws.mean(axis=0)
@@ -158,6 +155,20 @@ class Fit:
         out["group"] = group
         out["seen_group"] = self.draws.is_seen(group)
         return out
+
+    def _with_noise(self, mean_draws: np.ndarray, group: str) -> np.ndarray:
+        """Predictive draws: each mean draw plus noise, replicated to >= MIN_NOISE_SAMPLES
+        samples in total (so a one-draw MAP fit still gets a noise interval)."""
+        rng = np.random.default_rng(group_seed(group) + 2)
+        reps = max(1, -(-MIN_NOISE_SAMPLES // mean_draws.shape[0]))
+        shape = (reps, *mean_draws.shape)
+        if self.draws.nu is None:
+            eps = rng.standard_normal(shape)
+        else:
+            nu = np.resize(self.draws.nu, mean_draws.shape[0])  # tiled like unseen draws
+            eps = rng.standard_t(nu[None, :, None], size=shape)
+        noise = self.draws.group_noise(group)[None, :, None]
+        return (mean_draws[None] + noise * eps).reshape(-1, mean_draws.shape[1])
 
     def params(self, *, ci_prob: float = CI_PROB, raw: bool = True) -> pd.DataFrame:
         """Per-group and population-level coefficients: mean and ETI bounds.

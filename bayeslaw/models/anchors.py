@@ -7,11 +7,14 @@ hierarchical model and make NUTS diverge. So each group is sampled in coordinate
 pin down nearly independently, and the law's parameters are derived from them:
 
 - ``L_ref``: the mean loss at the reference point (every scaled input equal to 1);
-- ``<C>_slope`` :math:`= C \cdot e`: minus the log-derivative of coefficient ``C``'s power
-  term (exponent ``e``) at the reference point; positive, log link;
-- each exponent (positive, log link) and interaction (real, identity link) as it is.
+- each :class:`~bayeslaw.models.forms.Slope` :math:`= C \cdot e`: minus the log-derivative
+  of a power term along one input at the reference point (positive, log link); it replaces
+  the coefficient ``C`` or the exponent ``e`` it solves for;
+- every other exponent (positive, log link) and interaction (real, identity link).
 
-Then :math:`C = \text{slope}/e` and :math:`L_\infty = L_\text{ref} - f(1; L_\infty{=}0)`.
+Then ``C = slope / e`` (or ``e = slope / C``), in declaration order, and
+:math:`L_\infty = L_\text{ref} - f(1; L_\infty{=}0)`. With one coefficient shared by two
+inputs (``A N^{-alpha} E^{-beta}``) both slopes are sampled: ``A alpha`` and ``A beta``.
 Everything here works on numpy arrays and pytensor tensors alike.
 """
 
@@ -45,14 +48,14 @@ class Coordinate:
 
 def coordinates(form: LawForm) -> tuple[Coordinate, ...]:
     """The sampled coordinates of ``form``, in a fixed order."""
+    solved = {s.exponent for s in form.slopes if s.solves == "exponent"}
     coords = [Coordinate(LEVEL, "level")]
     for p in form.parameters:
-        if p.role == "exponent":
+        if p.role == "exponent" and p.name not in solved:
             coords.append(Coordinate(p.name, "exponent"))
         elif p.role == "interaction":
             coords.append(Coordinate(p.name, "interaction"))
-    for coef, (_, input_name) in form.slopes.items():
-        coords.append(Coordinate(f"{coef}_slope", "slope", input_name))
+    coords += [Coordinate(s.name, "slope", s.input) for s in form.slopes]
     return tuple(coords)
 
 
@@ -63,12 +66,14 @@ def inverse_link(coord: Coordinate, u: Any) -> Any:
 
 def to_law_params(form: LawForm, values: Mapping[str, Any]) -> dict[str, Any]:
     """Law parameters (scaled units) from coordinate values on their own scale."""
-    theta: dict[str, Any] = {}
-    for p in form.parameters:
-        if p.role in ("exponent", "interaction"):
-            theta[p.name] = values[p.name]
-    for coef, (exponent, _) in form.slopes.items():
-        theta[coef] = values[f"{coef}_slope"] / theta[exponent]
+    theta: dict[str, Any] = {
+        c.name: values[c.name] for c in coordinates(form) if c.kind in ("exponent", "interaction")
+    }
+    for slope in form.slopes:
+        if slope.solves == "coefficient":
+            theta[slope.coefficient] = values[slope.name] / theta[slope.exponent]
+        else:
+            theta[slope.exponent] = values[slope.name] / theta[slope.coefficient]
     reference = {name: 1.0 for name in form.inputs}
     reducible = form(reference, {**theta, "L_inf": 0.0})
     theta["L_inf"] = values[LEVEL] - reducible

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_FORM",
     "LawForm",
     "Parameter",
+    "Slope",
     "additive_form",
     "available_forms",
     "get_form",
@@ -74,6 +75,22 @@ class Parameter:
         return EXPONENT_BOUNDS if self.role == "exponent" else (None, None)
 
 
+@dataclass(frozen=True)
+class Slope:
+    """Minus the log-derivative of a power term along one input at the reference point.
+
+    For a term ``C * x**(-e) * ...`` it equals ``C * e``. Sampling it in place of
+    ``solves`` (the coefficient ``C`` or the exponent ``e``) removes the ridge between the
+    two; ``solves`` is then ``slope / e`` or ``slope / C``.
+    """
+
+    name: str
+    coefficient: str
+    exponent: str
+    input: str
+    solves: Literal["coefficient", "exponent"] = "coefficient"
+
+
 Params = Mapping[str, Any]
 RawConverter = Callable[[Mapping[str, np.ndarray], Mapping[str, float]], dict[str, np.ndarray]]
 
@@ -99,10 +116,9 @@ class LawForm:
         Where the form comes from.
     raw_converter : callable
         ``raw_converter(theta, scales)``: parameters in raw input units.
-    slopes : mapping
-        ``coefficient -> (exponent, input)`` for every coefficient: the coefficient times its
-        exponent is minus the log-derivative of its term along ``input`` at the reference
-        point, a direction the data identify well (see :mod:`bayeslaw.models.anchors`).
+    slopes : tuple of Slope
+        Log-slopes at the reference point that the data identify well, each solving for a
+        coefficient or an exponent (see :mod:`bayeslaw.models.anchors`).
     """
 
     name: str
@@ -112,7 +128,7 @@ class LawForm:
     equation: str
     reference: str
     raw_converter: RawConverter = field(repr=False)
-    slopes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    slopes: tuple[Slope, ...] = ()
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -224,8 +240,18 @@ def additive_form(inputs: Sequence[str], *, name: str | None = None) -> LawForm:
         raw_converter=_power_term_converter(
             {c: [(inp, e)] for inp, c, e in zip(inputs, coefs, exps, strict=True)}
         ),
-        slopes={c: (e, inp) for inp, c, e in zip(inputs, coefs, exps, strict=True)},
+        slopes=tuple(
+            Slope(f"{c}_slope", c, e, inp) for inp, c, e in zip(inputs, coefs, exps, strict=True)
+        ),
     )
+
+
+#: One coefficient ``A`` shared by the N and E factors: its slope along N solves for ``A``,
+#: its slope along E (``A * beta``) for ``beta``.
+_SINGLE_COEFFICIENT_SLOPES = (
+    Slope("A_slope", "A", "alpha", N),
+    Slope("E_slope", "A", "beta", E, solves="exponent"),
+)
 
 
 def _moe_multiplicative() -> LawForm:
@@ -245,7 +271,7 @@ def _moe_multiplicative() -> LawForm:
         equation="loss = L_inf + A * dense_parameter_count^(-alpha) * num_experts^(-beta)",
         reference="Clark et al. 2022 (routed language models), separable form",
         raw_converter=_power_term_converter({"A": [(N, "alpha"), (E, "beta")]}),
-        slopes={"A": ("alpha", N)},
+        slopes=_SINGLE_COEFFICIENT_SLOPES,
     )
 
 
@@ -283,7 +309,7 @@ def _moe_interaction() -> LawForm:
         ),
         reference="Clark et al. 2022 (routed language models), bilinear log-log interaction",
         raw_converter=_interaction_to_raw,
-        slopes={"A": ("alpha", N)},
+        slopes=_SINGLE_COEFFICIENT_SLOPES,
     )
 
 

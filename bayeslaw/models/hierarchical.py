@@ -38,7 +38,7 @@ Pooling = Literal["partial", "none", "complete"]
 Likelihood = Literal["normal", "student_t"]
 POOLINGS: tuple[Pooling, ...] = ("partial", "none", "complete")
 LIKELIHOODS: tuple[Likelihood, ...] = ("normal", "student_t")
-FLOOR_SOFTNESS = 20.0  # the floor's walls are (upper - lower) / FLOOR_SOFTNESS wide
+FLOOR_SOFTNESS = 10.0  # the floor's walls are (upper - lower) / FLOOR_SOFTNESS wide
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ interactions              0                            0.1         0.025
 
 Exponents are thus positive with 95% prior mass in about (0.07, 1.3), and group-level values
 may differ by roughly up to 30%. The loss floor ``L_inf`` gets a soft range prior
-``(0, min(y))``: smooth logistic walls of width ``min(y) / 20``. The noise standard deviation
+``(0, min(y))``: smooth logistic walls of width ``min(y) / 10``. The noise standard deviation
 of each group is ``HalfNormal(sd(y) / 2)``; a Student-t likelihood adds ``nu ~ Gamma(2, 0.1)``.
 
 ``priors="flat"`` instead puts flat priors on the law's own parameters, with exponents

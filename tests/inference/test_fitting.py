@@ -92,3 +92,12 @@ def test_convergence_problems_are_warned_by_name():
     messages = [str(w.message) for w in record]
     assert any(m.startswith("ESS: bulk or tail ESS < 200") for m in messages)
     assert result.info["convergence_problems"]  # kept in the artifact for reports
+
+
+def test_student_t_map_predicts_unseen_groups_with_width():
+    obs = simulate_moe(n_groups=2, seed=0).observations
+    point = fit(obs, method="map", likelihood="student_t", random_seed=0)
+    assert point.draws.nu is not None
+    for kind in ("mean", "observation"):
+        pred = point.predict(GRID, group="brand_new", kind=kind)
+        assert ((pred["upper"] - pred["lower"]) > 0).all()

@@ -16,15 +16,15 @@ def test_coordinates_describe_the_law_at_the_reference_point(name):
     theta = {p: theta[p] for p in form.parameter_names}
     unit = dict.fromkeys(form.inputs, 1.0)
     values = {LEVEL: form(unit, theta)}
-    for p in form.parameters:
-        if p.role in ("exponent", "interaction"):
-            values[p.name] = theta[p.name]
-    for coef, (exponent, input_name) in form.slopes.items():
-        values[f"{coef}_slope"] = theta[coef] * theta[exponent]
+    for c in coordinates(form):
+        if c.kind in ("exponent", "interaction"):
+            values[c.name] = theta[c.name]
+    for slope in form.slopes:
+        values[slope.name] = theta[slope.coefficient] * theta[slope.exponent]
         # the slope is minus the log-derivative along that input at the reference point
         h = 1e-6
-        bumped = form({**unit, input_name: np.exp(h)}, theta)
-        assert -(bumped - values[LEVEL]) / h == pytest.approx(values[f"{coef}_slope"], rel=1e-4)
+        bumped = form({**unit, slope.input: np.exp(h)}, theta)
+        assert -(bumped - values[LEVEL]) / h == pytest.approx(values[slope.name], rel=1e-4)
     back = to_law_params(form, values)
     assert back == pytest.approx(theta)
     assert coordinates(form)[0].name == LEVEL
@@ -35,7 +35,7 @@ def test_coordinate_links():
     assert kinds == {
         "L_ref": ("level", "identity"),
         "alpha": ("exponent", "log"),
-        "beta": ("exponent", "log"),
         "gamma": ("interaction", "identity"),
         "A_slope": ("slope", "log"),
+        "E_slope": ("slope", "log"),
     }
