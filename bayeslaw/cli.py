@@ -133,10 +133,60 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from bayeslaw.reports.comparison import compare_forms
+
+    obs = _load(args)
+    table = compare_forms(
+        obs, args.forms.split(","), pooling=args.pooling, random_seed=args.seed,
+        draws=args.draws, tune=args.tune, chains=args.chains, progressbar=False, check=False,
+    )  # fmt: skip
+    if args.json:
+        print(table.reset_index().to_json(orient="records", indent=2))
+    else:
+        print(f"forms on {obs.source}, best first (form='auto' takes the first):")
+        print(table.round(4).to_string())
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from bayeslaw.data import load_observations
+    from bayeslaw.reports.evaluation import evaluate, split_largest
+
+    if args.test:
+        train = load_observations(args.train, split=args.train_split)
+        test = load_observations(args.test, split=args.test_split)
+    elif args.test_split:
+        train = load_observations(args.train, split=args.train_split or "train")
+        test = load_observations(args.train, split=args.test_split)
+    else:
+        train, test = split_largest(load_observations(args.train, split=args.train_split))
+    result = evaluate(
+        train, test, forms=args.forms.split(","), poolings=args.poolings.split(","),
+        random_seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains,
+        progressbar=False, check=False,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=float))
+    else:
+        print(f"train: {result.train_source} ({len(train)} rows)")
+        print(f"test:  {result.test_source} ({len(test)} rows)")
+        print(result.table.round(4).to_string())
+    return 0
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="datasets save_to_disk directory, CSV or Parquet file")
     p.add_argument("--split", help="split of a DatasetDict (default: train, else the first)")
     p.add_argument("--group-col", help="column holding the group (default: detected by alias)")
+
+
+def _add_sampler_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
+    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -174,6 +224,30 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--kind", choices=["mean", "observation"], default="mean")
     predict.add_argument("--format", choices=["table", "csv", "json"], default="table")
     predict.set_defaults(func=_cmd_predict)
+
+    compare = sub.add_parser(
+        "compare", help="compare law forms: PSIS-LOO and extrapolation to the largest size"
+    )
+    _add_data_args(compare)
+    compare.add_argument("--forms", default="moe_additive,moe_multiplicative,moe_interaction")
+    compare.add_argument("--pooling", choices=["partial", "none", "complete"], default="partial")
+    _add_sampler_args(compare)
+    compare.set_defaults(func=_cmd_compare)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="SLDBench protocol: fit on train, score test (R^2, NMSE, NMAE, coverage)",
+        description="Without --test and --test-split, the largest dense size of TRAIN is "
+        "held out as the test set.",
+    )
+    evaluate.add_argument("--train", required=True, help="training data (or both splits)")
+    evaluate.add_argument("--test", help="test data (default: see --test-split)")
+    evaluate.add_argument("--train-split", help="split of TRAIN to train on")
+    evaluate.add_argument("--test-split", help="split to test on (of --test, else of TRAIN)")
+    evaluate.add_argument("--forms", default="moe_additive", help="comma-separated forms")
+    evaluate.add_argument("--poolings", default="partial", help="comma-separated poolings")
+    _add_sampler_args(evaluate)
+    evaluate.set_defaults(func=_cmd_evaluate)
 
     demo = sub.add_parser("demo", help="fit the built-in SYNTHETIC demo data and write a report")
     demo.add_argument("--out", default="bayeslaw-demo", help="output directory")

@@ -22,8 +22,10 @@ class SamplerConfig:
     draws, tune, chains : int
         Kept draws and tuning steps per chain, and the number of chains (1000, 1000, 4).
     target_accept : float
-        NUTS step-size adaptation target (0.95; the reparametrised model needs it only to
-        remove the last rare divergences, not to hide a bad geometry).
+        NUTS step-size adaptation target (0.98). The reparametrisation is what makes the
+        geometry good (326 -> 0 divergences for moe_additive on moe_by_router at 0.8-0.95);
+        0.98 only removes the last rare divergence of moe_interaction (1 in 4000 draws on
+        2 of 5 seeds at 0.95), at no measurable cost in wall time.
     sampler : str
         NUTS implementation PyMC dispatches to: ``nutpie`` (default), ``pymc``, ``numpyro``
         or ``blackjax`` (the last two need the ``jax`` extra).
@@ -36,7 +38,7 @@ class SamplerConfig:
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
-    target_accept: float = 0.95
+    target_accept: float = 0.98
     sampler: Sampler = "nutpie"
     progressbar: bool = True
     map_starts: int = 12

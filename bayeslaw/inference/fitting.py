@@ -75,7 +75,7 @@ def fit(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    target_accept: float = 0.95,
+    target_accept: float = 0.98,
     sampler: str = "nutpie",
     progressbar: bool = True,
     random_seed: int | None = None,
@@ -88,7 +88,9 @@ def fit(
     observations : Observations
         From :func:`bayeslaw.load_observations`.
     form : str or LawForm
-        Law form name (see :func:`bayeslaw.models.forms.available_forms`).
+        Law form name (see :func:`bayeslaw.models.forms.available_forms`), or ``"auto"``:
+        the MoE form that best predicts the largest model size held out from
+        ``observations`` (:func:`bayeslaw.reports.comparison.select_form`).
     method : {"nuts", "map"}
         Full posterior by NUTS, or the MAP point (no parameter uncertainty).
     pooling : {"partial", "none", "complete"}
@@ -115,6 +117,23 @@ def fit(
 
     if method not in ("nuts", "map"):
         raise PriorError(f"method must be 'nuts' or 'map', got {method!r}")
+    selected_by = None
+    if form == "auto":
+        from bayeslaw.reports.comparison import select_form
+
+        form = select_form(
+            observations,
+            random_seed=random_seed or 0,
+            method=method,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            target_accept=target_accept,
+            sampler=sampler,
+            progressbar=False,
+            check=False,
+        )
+        selected_by = "auto: highest extrapolation ELPD on the held-out largest size"
     config = SamplerConfig(
         draws=draws,
         tune=tune,
@@ -164,6 +183,7 @@ def fit(
         "wall_time_s": wall,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "convergence_problems": [str(p) for p in problems],
+        "form_selected_by": selected_by,
     }
     result = Fit(info, _draws_from_tree(tree, spec), observations, _datatree=tree)
     if check:
