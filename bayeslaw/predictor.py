@@ -38,7 +38,7 @@ import numpy as np
 
 from bayeslaw.errors import FitArtifactError, PredictionInputError
 from bayeslaw.inference.persistence import load_fit, read_fit_meta
-from bayeslaw.inference.result import Fit
+from bayeslaw.inference.result import Fit, require_positive
 
 __all__ = ["law", "law_config"]
 
@@ -137,13 +137,7 @@ def _input_arrays(input_data: list[dict[str, float]], names: tuple[str, ...]) ->
             ) from None
         except (TypeError, ValueError) as err:
             raise PredictionInputError(f"input {name!r} must be numeric: {err}") from None
-        bad_rows = np.flatnonzero(~np.isfinite(values) | (values <= 0))
-        if bad_rows.size:
-            raise PredictionInputError(
-                f"input {name!r} must be positive and finite; rows {bad_rows[:10].tolist()} "
-                f"hold {values[bad_rows[:10]].tolist()}"
-            )
-        out[name] = values
+        out[name] = require_positive(name, values)
     return out
 
 

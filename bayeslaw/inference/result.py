@@ -51,17 +51,23 @@ def _inputs_frame(inputs: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
         raise PredictionInputError(
             f"prediction inputs lack {missing}; every row needs {list(names)}"
         )
-    out = {}
-    for name in names:
-        values = pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(values) | (values <= 0))
-        if bad.size:
-            raise PredictionInputError(
-                f"input {name!r} must be a positive finite number; rows {bad[:10].tolist()} "
-                f"hold {rows[name].iloc[bad[:10]].tolist()}"
-            )
-        out[name] = values
-    return out
+    return {
+        name: require_positive(
+            name, pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=np.float64)
+        )
+        for name in names
+    }
+
+
+def require_positive(name: str, values: np.ndarray) -> np.ndarray:
+    """``values`` unchanged, or :class:`PredictionInputError` naming the bad rows."""
+    bad = np.flatnonzero(~np.isfinite(values) | (values <= 0))
+    if bad.size:
+        raise PredictionInputError(
+            f"input {name!r} must be a positive finite number (a power law needs it); "
+            f"rows {bad[:10].tolist()} hold {values[bad[:10]].tolist()}"
+        )
+    return values
 
 
 @dataclass(eq=False)
