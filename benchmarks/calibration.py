@@ -45,11 +45,14 @@ def one_dataset(seed: int, form: str, n_groups: int, draws: int) -> dict[str, fl
                      progressbar=False)  # fmt: skip
     params = result.params(ci_prob=CI)
     truth = sim.raw_group_params()
-    inside_params = [
-        params.loc[(g, p), "lower"] <= truth.loc[g, p] <= params.loc[(g, p), "upper"]
-        for g in truth.index
+    per_param = {
+        p: float(np.mean([
+            params.loc[(g, p), "lower"] <= truth.loc[g, p] <= params.loc[(g, p), "upper"]
+            for g in truth.index
+        ]))
         for p in truth.columns
-    ]
+    }  # fmt: skip
+    inside_params = list(per_param.values())
     inside_loss, widths = [], []
     for g in train.groups:
         rows = frame[held & (frame["group"] == g).to_numpy()]
@@ -61,6 +64,7 @@ def one_dataset(seed: int, form: str, n_groups: int, draws: int) -> dict[str, fl
     return {
         "seed": seed,
         "params_coverage": float(np.mean(inside_params)),
+        "per_param": per_param,
         "heldout_coverage": float(np.mean(inside_loss)),
         "heldout_width": float(np.mean(widths)),
         "divergences": int(result.datatree["sample_stats"]["diverging"].sum()),
@@ -92,6 +96,7 @@ def main() -> None:
         )
     params = np.array([r["params_coverage"] for r in runs])
     loss = np.array([r["heldout_coverage"] for r in runs])
+    per_param = {p: float(np.mean([r["per_param"][p] for r in runs])) for p in runs[0]["per_param"]}
     summary = {
         "form": args.form,
         "datasets": args.datasets,
@@ -100,6 +105,7 @@ def main() -> None:
         "held_out_dense_size": HELD_OUT,
         "params_coverage": float(params.mean()),
         "heldout_mean_loss_coverage": float(loss.mean()),
+        "params_coverage_by_parameter": per_param,
         "params_coverage_per_dataset_sd": float(params.std()),
         "heldout_coverage_per_dataset_sd": float(loss.std()),
         "total_divergences": int(sum(r["divergences"] for r in runs)),
@@ -112,6 +118,7 @@ def main() -> None:
         f"{summary['heldout_mean_loss_coverage']:.3f} (target 0.85-0.95); "
         f"{summary['total_divergences']} divergences in all; {summary['wall_s']:.0f} s"
     )
+    print("coverage by parameter: " + ", ".join(f"{k} {v:.2f}" for k, v in per_param.items()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:

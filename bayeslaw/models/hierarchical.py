@@ -38,7 +38,6 @@ Pooling = Literal["partial", "none", "complete"]
 Likelihood = Literal["normal", "student_t"]
 POOLINGS: tuple[Pooling, ...] = ("partial", "none", "complete")
 LIKELIHOODS: tuple[Likelihood, ...] = ("normal", "student_t")
-FLOOR_SOFTNESS = 10.0  # the floor's walls are (upper - lower) / FLOOR_SOFTNESS wide
 
 
 @dataclass(frozen=True)
@@ -123,12 +122,11 @@ def _flat_law_params(spec: ModelSpec, n: int) -> dict[str, Any]:
     return theta
 
 
-def _floor_potential(l_inf: Any, floor: tuple[float, float]) -> None:
-    lower, upper = floor
-    width = (upper - lower) / FLOOR_SOFTNESS
-    walls = pt.log(pt.sigmoid((l_inf - lower) / width)) + pt.log(
-        pt.sigmoid((upper - l_inf) / width)
-    )
+def _floor_potential(l_inf: Any, priors: PriorSet) -> None:
+    (lower, upper), width = priors.floor, priors.floor_width
+    walls = pt.log(pt.sigmoid((l_inf - lower) / width))
+    if upper is not None:
+        walls = walls + pt.log(pt.sigmoid((upper - l_inf) / width))
     pm.Potential("L_inf_range", walls.sum())
 
 
@@ -150,7 +148,7 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
             noise = pm.HalfFlat("noise_flat", default_transform=None) * pt.ones(n)
         else:
             theta = to_law_params(spec.form, _coordinate_values(spec, n))
-            _floor_potential(theta["L_inf"], spec.priors.floor)
+            _floor_potential(theta["L_inf"], spec.priors)
             if spec.pooling == "complete":
                 noise = pm.HalfNormal("noise_shared", spec.priors.noise_scale) * pt.ones(n)
             else:
@@ -201,12 +199,10 @@ def sample_prior_predictive(
             u = np.repeat(mu, n, axis=1)
         values[coord.name] = inverse_link(coord, u)
     theta = to_law_params(spec.form, values)
-    lower, upper = spec.priors.floor
-    width = (upper - lower) / FLOOR_SOFTNESS
-    with np.errstate(over="ignore"):
-        log_w = -np.logaddexp(0, -(theta["L_inf"] - lower) / width) - np.logaddexp(
-            0, -(upper - theta["L_inf"]) / width
-        )
+    (lower, upper), width = spec.priors.floor, spec.priors.floor_width
+    log_w = -np.logaddexp(0, -(theta["L_inf"] - lower) / width)
+    if upper is not None:
+        log_w = log_w - np.logaddexp(0, -(upper - theta["L_inf"]) / width)
     weights = np.exp(log_w.sum(axis=1) - log_w.sum(axis=1).max())
     keep = rng.choice(pool, size=draws, p=weights / weights.sum())
     theta = {k: v[keep] for k, v in theta.items()}

@@ -18,8 +18,11 @@ interactions              0                            0.1         0.025
 ========================  ===========================  ==========  ===============
 
 Exponents are thus positive with 95% prior mass in about (0.07, 1.3), and group-level values
-may differ by roughly up to 30%. The loss floor ``L_inf`` gets a soft range prior
-``(0, min(y))``: smooth logistic walls of width ``min(y) / 10``. The noise standard deviation
+may differ by roughly up to 30%. The loss floor ``L_inf`` gets a soft lower bound at 0 (a
+logistic wall ``min(y) / 10`` wide): a loss cannot go below zero. There is no upper wall by
+default: the data already keep the floor below the observed curve, and a wall near
+``min(y)`` biased realistic floors (true 1.7, smallest loss 2.0) downwards and with them
+every extrapolation. Override with ``{"L_inf": (lower, upper)}``. The noise standard deviation
 of each group is ``HalfNormal(sd(y) / 2)``; a Student-t likelihood adds ``nu ~ Gamma(2, 0.1)``.
 
 ``priors="flat"`` instead puts flat priors on the law's own parameters, with exponents
@@ -44,6 +47,7 @@ from bayeslaw.models.forms import LawForm
 __all__ = ["DataScale", "Prior", "PriorSet", "resolve_priors"]
 
 FLOOR = "L_inf"
+FLOOR_SOFTNESS = 10.0  # the floor's walls are min(y) / FLOOR_SOFTNESS wide
 NOISE = "noise"
 
 
@@ -97,7 +101,8 @@ class PriorSet:
 
     kind: Literal["default", "flat"]
     coordinates: Mapping[str, Prior]
-    floor: tuple[float, float]
+    floor: tuple[float, float | None]
+    floor_width: float
     noise_scale: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +110,7 @@ class PriorSet:
             "kind": self.kind,
             "coordinates": {k: vars(v) for k, v in self.coordinates.items()},
             "floor": list(self.floor),
+            "floor_width": self.floor_width,
             "noise_scale": self.noise_scale,
         }
 
@@ -166,15 +172,15 @@ def resolve_priors(
         raise PriorError(f"priors must be 'default', 'flat' or a mapping, got {priors!r}")
 
     coords = {c.name: _default(c, scale) for c in coordinates(form)}
-    floor = (0.0, scale.y_min)
+    floor: tuple[float, float | None] = (0.0, None)
     noise = scale.y_sd / 2
     valid = sorted([*coords, FLOOR, NOISE])
     for name, value in overrides.items():
         if name in coords:
             coords[name] = _override(coords[name], name, value)
         elif name == FLOOR:
-            lower, upper = (float(v) for v in value)
-            if not lower < upper:
+            lower, upper = (None if v is None else float(v) for v in value)
+            if lower is None or (upper is not None and not lower < upper):
                 raise PriorError(f"'L_inf' range needs lower < upper, got {value!r}")
             floor = (lower, upper)
         elif name == NOISE:
@@ -185,4 +191,4 @@ def resolve_priors(
             raise PriorError(
                 f"no prior named {name!r} for form {form.name!r}; valid names: {valid}"
             )
-    return PriorSet(kind, coords, floor, noise)
+    return PriorSet(kind, coords, floor, scale.y_min / FLOOR_SOFTNESS, noise)

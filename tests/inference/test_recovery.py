@@ -6,6 +6,10 @@ Tolerances, stated: on 6 simulated groups (moe_additive, noise 0.02, seed 11),
 - the population medians of the exponents lie inside the 90% interval of exp(mu);
 - the population log-slopes (A*alpha, B*beta) lie inside the 90% interval of exp(mu);
 - the sampler is clean: no divergences, R-hat <= 1.01.
+
+Six groups need longer chains than the default 4 x 1000 (measured: R-hat up to 1.03 on a few
+group-level offsets of the loss at the reference point), as the convergence warning
+advises; the test runs tune=2000, draws=2000.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def recovered():
     sim = simulate_moe(form="moe_additive", n_groups=6, seed=11)
-    return sim, fit(sim.observations, random_seed=11, progressbar=False)
+    return sim, fit(sim.observations, draws=2000, tune=2000, random_seed=11, progressbar=False)
 
 
 def _eti90(draws):

@@ -22,7 +22,8 @@ def test_defaults_are_scale_aware(scale):
     assert priors.kind == "default"
     assert priors.coordinates["L_ref"].loc == pytest.approx(scale.y_mean)
     assert priors.coordinates["L_ref"].scale == pytest.approx(scale.y_sd)
-    assert priors.floor == (0.0, scale.y_min)
+    assert priors.floor == (0.0, None)
+    assert priors.floor_width == pytest.approx(scale.y_min / 10)
     assert priors.coordinates["alpha"].loc == pytest.approx(math.log(0.3))
     shifted = DataScale(scale.y_mean * 10, scale.y_sd * 10, scale.y_min * 10, scale.log_input_sd)
     moved = resolve_priors(get_form("moe_additive"), shifted)
