@@ -125,6 +125,17 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bayeslaw.inference.persistence import load_fit
+    from bayeslaw.reports.render import write_report
+
+    result = load_fit(args.fit_dir, with_observations=True)
+    written = write_report(result, args.out or args.fit_dir)
+    for name, path in written.items():
+        print(f"{name}: {path}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bayeslaw.demo import run_demo
 
@@ -224,6 +235,13 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--kind", choices=["mean", "observation"], default="mean")
     predict.add_argument("--format", choices=["table", "csv", "json"], default="table")
     predict.set_defaults(func=_cmd_predict)
+
+    report = sub.add_parser(
+        "report", help="write report.md, report.html and figures (diagnostics, plots) of a fit"
+    )
+    report.add_argument("fit_dir", help="directory written by `bayeslaw fit`")
+    report.add_argument("--out", help="where to write (default: the fit directory)")
+    report.set_defaults(func=_cmd_report)
 
     compare = sub.add_parser(
         "compare", help="compare law forms: PSIS-LOO and extrapolation to the largest size"

@@ -86,3 +86,9 @@ def run_demo(out: Path, *, n_groups: int = 3, seed: int = 0, quick: bool = False
         f"{new['mean'].iloc[0]:.3f} [{new['lower'].iloc[0]:.3f}, {new['upper'].iloc[0]:.3f}] "
         f"(a seen group: width {float(np.ptp(seen[['lower', 'upper']].to_numpy())):.3f})"
     )
+    from bayeslaw.reports.render import write_report
+
+    written = write_report(result, out)
+    yield "\nreport (open report.html in a browser):"
+    for name, path in written.items():
+        yield f"  {name}: {path}"

@@ -179,6 +179,7 @@ def fit(
         "data_hash": observations.content_hash(),
         "data_source": observations.source,
         "n_observations": len(observations),
+        "inputs": list(observations.inputs),
         "bayeslaw_version": __version__,
         "wall_time_s": wall,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -8,6 +8,7 @@ A saved fit is a directory holding
 - ``posterior.npz``: the numpy draws prediction needs (read without PyMC or ArviZ);
 - ``datatree.zarr``: the full ArviZ DataTree (posterior, sample stats, observed data,
   posterior predictive, log likelihood) for reports;
+- ``observations.csv``: the data fitted (for reports; prediction never reads it);
 - ``params.json`` and ``explain.md``: the point-fit predictor's files, now with posterior
   means *and* 90% intervals (raw units).
 
@@ -37,6 +38,7 @@ FORMAT_VERSION = 1
 FIT_JSON = "fit.json"
 DRAWS = "posterior.npz"
 TREE = "datatree.zarr"
+OBSERVATIONS = "observations.csv"
 PARAMS = "params.json"
 EXPLAIN = "explain.md"
 REFIT = "refit it (bayeslaw fit DATA --out DIR, or delete the directory and call law() again)"
@@ -127,6 +129,8 @@ def save_fit(fit: Fit, directory: str | os.PathLike[str], *, datatree: bool = Tr
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         fit.draws.save(tmp / DRAWS)
+        if fit.observations is not None:
+            fit.observations.frame.to_csv(tmp / OBSERVATIONS, index=False)
         _write_json(tmp / PARAMS, _params_payload(fit))
         (tmp / EXPLAIN).write_text(_explain(fit))
         if datatree and (fit._datatree is not None or fit._path is not None):
@@ -181,6 +185,7 @@ def load_fit(
     directory: str | os.PathLike[str],
     *,
     expect: Mapping[str, Any] | None = None,
+    with_observations: bool = False,
 ) -> Fit:
     """Load a fit saved by :func:`save_fit` (numpy only: no PyMC, no ArviZ).
 
@@ -190,6 +195,8 @@ def load_fit(
     expect : mapping, optional
         ``info`` entries the fit must have (e.g. ``{"data_hash": ..., "form": ...}``);
         a mismatch raises.
+    with_observations : bool
+        Also read the fitted data (needed by reports, not by prediction).
 
     Raises
     ------
@@ -210,7 +217,23 @@ def load_fit(
                 f"the fit at {path} has {key}={info.get(key)!r}, expected {wanted!r}; {REFIT}"
             )
     draws = PosteriorDraws.load(draws_path, info)
-    return Fit(info, draws, None, _path=path if (path / TREE).exists() else None)
+    observations = _load_observations(path, meta) if with_observations else None
+    return Fit(info, draws, observations, _path=path if (path / TREE).exists() else None)
+
+
+def _load_observations(path: Path, meta: Mapping[str, Any]) -> Any:
+    import pandas as pd
+
+    from bayeslaw.data import Observations, load_observations
+
+    csv = path / OBSERVATIONS
+    if not csv.is_file() or _sha256(csv) != meta["sha256"].get(OBSERVATIONS):
+        raise FitArtifactError(f"{csv} is missing or does not match its checksum; {REFIT}")
+    info = meta["info"]
+    frame = pd.read_csv(csv, dtype={"group": str}, keep_default_na=False)
+    obs = load_observations(frame, inputs=info["inputs"])
+    return Observations(frame=obs.frame, inputs=obs.inputs, columns=obs.columns,
+                        source=info["data_source"], split=None)  # fmt: skip
 
 
 def load_datatree(directory: Path) -> Any:

@@ -80,3 +80,11 @@ def test_mismatch_and_foreign_directory(small_fit, saved, tmp_path):
         small_fit.save(foreign, datatree=False)
     assert (foreign / "notes.txt").read_text() == "keep me"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_observations_travel_with_the_fit_for_reports(small_fit, saved):
+    assert load_fit(saved).observations is None  # prediction never reads them
+    loaded = load_fit(saved, with_observations=True)
+    original = small_fit.observations
+    assert loaded.observations.content_hash() == original.content_hash()
+    assert loaded.observations.groups == original.groups
