@@ -98,3 +98,37 @@ def test_console_script_as_a_subprocess(map_fit_dir):
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "--pooling" in help_text and "--priors" in help_text
+
+
+TINY = ["--draws", "50", "--tune", "50", "--chains", "1"]
+
+
+def test_evaluate_holds_out_the_largest_size_and_prints_json(data_csv, capsys):
+    argv = ["evaluate", "--train", str(data_csv), "--forms", "moe_additive", "--json", *TINY]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    (row,) = result["rows"]
+    assert row["form"] == "moe_additive" and row["pooling"] == "partial"
+    for key in ("r2", "nmse", "nmae", "cover50_obs", "cover90_obs", "width90_obs"):
+        assert key in row
+
+
+def test_evaluate_with_a_separate_test_file(data_csv, tmp_path, capsys):
+    import pandas as pd
+
+    frame = pd.read_csv(data_csv)
+    largest = frame["dense_parameter_count"] == frame["dense_parameter_count"].max()
+    frame[~largest].to_csv(tmp_path / "train.csv", index=False)
+    frame[largest].to_csv(tmp_path / "test.csv", index=False)
+    argv = ["evaluate", "--train", str(tmp_path / "train.csv"), "--test",
+            str(tmp_path / "test.csv"), *TINY]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "test:" in out and "r2" in out
+
+
+def test_compare_lists_forms_best_first(data_csv, capsys):
+    argv = ["compare", str(data_csv), "--forms", "moe_additive,moe_multiplicative", *TINY]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "form='auto' takes the first" in out and "moe_multiplicative" in out
