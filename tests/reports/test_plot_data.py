@@ -1,0 +1,125 @@
+"""The numbers behind the plots: curves, intervals, forest, predictive replicates, traces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayeslaw.errors import FitNotReadyError
+from bayeslaw.inference.result import POPULATION, Fit
+from bayeslaw.reports.check_data import pit_values, ppc_replicates, trace_data
+from bayeslaw.reports.plot_data import (
+    ReportError,
+    dodge,
+    group_forest,
+    interval_position,
+    law_curves,
+    predicted_vs_observed,
+    series_values,
+)
+
+N, E = "dense_parameter_count", "num_experts"
+
+
+def test_series_values():
+    experts = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512] * 3, dtype=float)
+    assert series_values(experts).tolist() == [1, 4, 16, 128, 512]
+    assert series_values(np.array([2.0, 8.0, 2.0])).tolist() == [2.0, 8.0]
+    continuous = np.geomspace(1e9, 1e12, 200)
+    picked = series_values(continuous)
+    assert len(picked) == 5 and picked[0] == 1e9 and picked[-1] == 1e12
+
+
+def test_law_curves(tiny_fit: Fit):
+    curves = law_curves(tiny_fit, group="group_0")
+    largest = tiny_fit.observations.frame[N].max()
+    assert curves.attrs["x"] == N and curves.attrs["series"] == E
+    assert sorted(curves["series"].unique()) == [1, 4, 16, 128, 512]
+    assert curves[N].max() == pytest.approx(10 * largest)
+    assert (curves["extrapolated"] == (curves[N] > largest)).all()
+    assert curves["extrapolated"].any() and not curves["extrapolated"].all()
+    assert ((curves["lower"] <= curves["mean"]) & (curves["mean"] <= curves["upper"])).all()
+    assert (curves[E] == curves["series"]).all()
+    short = law_curves(tiny_fit, group="group_0", extrapolate_to=1e8)
+    assert not short["extrapolated"].any() and short[N].max() == pytest.approx(largest)
+
+
+def test_law_curves_need_observations(fit_without_data: Fit):
+    with pytest.raises(FitNotReadyError, match=r"fit\.observations ="):
+        law_curves(fit_without_data, group="group_0")
+
+
+def test_group_forest_matches_params(tiny_fit: Fit):
+    forest = group_forest(tiny_fit).set_index(["group", "parameter"])
+    params = tiny_fit.params()
+    for column in ("mean", "lower", "upper"):
+        assert forest.loc[params.index, column].to_numpy() == pytest.approx(params[column])
+    assert forest.loc[POPULATION, "population"].all()
+    assert ((forest["lower"] <= forest["median"]) & (forest["median"] <= forest["upper"])).all()
+
+
+def test_predicted_vs_observed(tiny_fit: Fit):
+    table = predicted_vs_observed(tiny_fit)
+    assert len(table) == len(tiny_fit.observations)
+    obs = tiny_fit.observations.frame.loc[table.index, "loss_validation"]
+    assert table["observed"].to_numpy() == pytest.approx(obs.to_numpy())
+    position = interval_position(table)
+    assert ((position.abs() <= 1) == table["inside"]).all()
+    mean_band = predicted_vs_observed(tiny_fit, kind="mean")
+    assert ((mean_band["upper"] - mean_band["lower"]) < (table["upper"] - table["lower"])).all()
+
+
+def test_interval_position_by_hand():
+    table = pd.DataFrame(
+        {"observed": [2.0, 0.5, 1.0], "mean": [1.0, 1.0, 1.0], "lower": [0.0, 0.5, 0.9]}
+    ).assign(upper=[3.0, 2.0, 1.1])
+    assert interval_position(table).tolist() == pytest.approx([0.5, -1.0, 0.0])
+
+
+def test_dodge_spreads_points_at_one_size():
+    table = pd.DataFrame({"x": [10.0, 10.0, 100.0]})
+    x = dodge(table, table.index, "x", width=0.1)
+    assert x[0] < 10 < x[1] and x[2] == pytest.approx(100.0)
+    assert np.log10(x[1] / x[0]) == pytest.approx(0.05)
+
+
+def test_ppc_replicates(tiny_fit: Fit, map_fit: Fit):
+    reps = ppc_replicates(tiny_fit, n_replicates=7, random_seed=3)
+    assert list(reps.columns) == ["group", "observed"] + [f"rep_{i}" for i in range(7)]
+    again = ppc_replicates(tiny_fit, n_replicates=7, random_seed=3)
+    pd.testing.assert_frame_equal(reps, again)
+    spread = reps.filter(like="rep_").std(axis=1)
+    assert (spread > 0).all() and spread.median() < 0.1  # noise ~ 0.02
+    plug_in = ppc_replicates(map_fit, n_replicates=7)  # one draw, replicated with noise
+    assert (plug_in.filter(like="rep_").std(axis=1) > 0).all()
+
+
+def test_pit_values(tiny_fit: Fit, map_fit: Fit):
+    pit = pit_values(tiny_fit)
+    assert pit.attrs["kind"] == "LOO-PIT"
+    assert pit["pit"].between(0, 1).all() and len(pit) == len(tiny_fit.observations)
+    plug_in = pit_values(map_fit)
+    assert plug_in.attrs["kind"] == "plug-in PIT (MAP)" and plug_in["pit"].between(0, 1).all()
+
+
+def test_trace_data(tiny_fit: Fit):
+    data = trace_data(tiny_fit, max_panels=3)
+    labels = list(dict.fromkeys(data["label"]))
+    assert len(labels) == 3
+    r_hat = data.groupby("label", sort=False)["r_hat"].first()
+    assert list(r_hat) == sorted(r_hat, reverse=True)
+    assert len(data) == 3 * 2 * 50 and data["rank"].between(0, 1).all()
+    chosen = trace_data(tiny_fit, var_names=["alpha[group_1]", "noise_group"])
+    assert list(dict.fromkeys(chosen["label"])) == [
+        "alpha[group_1]",
+        "noise_group[group_0]",
+        "noise_group[group_1]",
+    ]
+
+
+def test_trace_data_errors(tiny_fit: Fit, map_fit: Fit):
+    with pytest.raises(ReportError, match="nope"):
+        trace_data(tiny_fit, var_names=["nope"])
+    with pytest.raises(FitNotReadyError, match="method='nuts'"):
+        trace_data(map_fit)
