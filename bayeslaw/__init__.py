@@ -18,6 +18,7 @@ from bayeslaw.errors import (
     FormError,
     PredictionInputError,
     PriorError,
+    ReportError,
 )
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from bayeslaw.models.forms import available_forms, get_form
     from bayeslaw.models.priors import Prior
     from bayeslaw.predictor import law
+    from bayeslaw.reports.comparison import compare_forms
+    from bayeslaw.reports.diagnostics import diagnose_fit
+    from bayeslaw.reports.evaluation import evaluate
+    from bayeslaw.reports.render import write_report
 
 # public name -> module that defines it; resolved on first access (PEP 562).
 _LAZY: dict[str, str] = {
@@ -42,6 +47,10 @@ _LAZY: dict[str, str] = {
     "load_fit": "bayeslaw.inference.persistence",
     "load_observations": "bayeslaw.data",
     "simulate_moe": "bayeslaw.datasets",
+    "compare_forms": "bayeslaw.reports.comparison",
+    "diagnose_fit": "bayeslaw.reports.diagnostics",
+    "evaluate": "bayeslaw.reports.evaluation",
+    "write_report": "bayeslaw.reports.render",
 }
 
 __all__ = [
@@ -55,14 +64,19 @@ __all__ = [
     "PredictionInputError",
     "Prior",
     "PriorError",
+    "ReportError",
     "__version__",
     "available_forms",
+    "compare_forms",
+    "diagnose_fit",
+    "evaluate",
     "fit",
     "get_form",
     "law",
     "load_fit",
     "load_observations",
     "simulate_moe",
+    "write_report",
 ]
 
 

@@ -13,6 +13,7 @@ __all__ = [
     "FormError",
     "PredictionInputError",
     "PriorError",
+    "ReportError",
 ]
 
 
@@ -42,3 +43,7 @@ class FitNotReadyError(BayeslawError, RuntimeError):
 
 class FitArtifactError(BayeslawError, OSError):
     """A saved fit that is missing, corrupted, truncated or does not match what was asked."""
+
+
+class ReportError(BayeslawError, ValueError):
+    """A plot or report asked for something the fit does not have (a variable, a parameter)."""

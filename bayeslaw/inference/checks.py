@@ -8,11 +8,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ConvergenceWarning", "Problem", "convergence_problems", "e_bfmi", "warn_on_problems"]
+__all__ = [
+    "TREEDEPTH_STATS",
+    "ConvergenceWarning",
+    "Problem",
+    "convergence_problems",
+    "e_bfmi",
+    "warn_on_problems",
+]
 
 RHAT_MAX = 1.01
 ESS_MIN_PER_CHAIN = 100
 BFMI_MIN = 0.3
+#: Tree-depth flags written by PyMC's own NUTS and by nutpie.
+TREEDEPTH_STATS = ("reached_max_treedepth", "maxdepth_reached")
 
 
 class ConvergenceWarning(UserWarning):
@@ -61,8 +70,8 @@ def convergence_problems(tree: Any, var_names: list[str]) -> list[Problem]:
                 "priors, or use pooling='complete' when groups barely differ.",
             )
         )
-    if "reached_max_treedepth" in stats and bool(stats["reached_max_treedepth"].any()):
-        n_max = int(stats["reached_max_treedepth"].sum())
+    n_max = sum(int(stats[name].sum()) for name in TREEDEPTH_STATS if name in stats)
+    if n_max:
         problems.append(
             Problem(
                 "tree depth",

@@ -17,6 +17,7 @@ from bayeslaw.inference.posterior import PosteriorDraws
 from bayeslaw.inference.result import Fit
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.forms import DEFAULT_FORM, LawForm
+from bayeslaw.models.priors import NU_PRIOR
 
 __all__ = ["fit"]
 
@@ -153,6 +154,7 @@ def fit(
     start = time.perf_counter()
     model = build_model(observations, spec)
     problems = []
+    free_variables = [v.name for v in model.free_RVs]
     if method == "map":
         from bayeslaw.inference.map import find_map
 
@@ -162,7 +164,7 @@ def fit(
         from bayeslaw.inference.nuts import sample_posterior
 
         tree = sample_posterior(model, config, random_seed)
-        names = [v.name for v in model.free_RVs] + list(spec.form.parameter_names)
+        names = free_variables + list(spec.form.parameter_names)
         problems = convergence_problems(tree, names)
     wall = time.perf_counter() - start
     info = {
@@ -170,7 +172,8 @@ def fit(
         "equation": spec.form.equation,
         "pooling": spec.pooling,
         "likelihood": spec.likelihood,
-        "priors": spec.priors.to_dict(),
+        "priors": spec.priors.to_dict()
+        | ({"nu": {"Gamma": NU_PRIOR}} if spec.likelihood == "student_t" else {}),
         "scales": dict(spec.scales),
         "groups": list(spec.groups),
         "method": method,
@@ -180,6 +183,7 @@ def fit(
         "data_source": observations.source,
         "n_observations": len(observations),
         "inputs": list(observations.inputs),
+        "free_variables": free_variables,
         "bayeslaw_version": __version__,
         "wall_time_s": wall,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -91,13 +91,15 @@ def _explain(fit: Fit) -> str:
         f"Fitted by {fit.info['method'].upper()} with {fit.info['pooling']} pooling, "
         f"{fit.info['likelihood']} likelihood, on {fit.info['n_observations']} rows of "
         f"{fit.info['data_source']} in {fit.wall_time:.1f} s.",
-        "Coefficients are in raw input units: posterior mean and 90% equal-tailed interval.",
+        "Coefficients are in raw input units: posterior mean, median and 90% equal-tailed "
+        "interval.",
         "The `<population>` rows are the parameters of a group not in the data.",
         "",
-        "| group | parameter | mean | 5% | 95% |",
-        "|---|---|---:|---:|---:|",
+        "| group | parameter | mean | median | 5% | 95% |",
+        "|---|---|---:|---:|---:|---:|",
         *(
-            f"| {r.group} | {r.parameter} | {r.mean:.6g} | {r.lower:.6g} | {r.upper:.6g} |"
+            f"| {r.group} | {r.parameter} | {r.mean:.6g} | {r.median:.6g} | {r.lower:.6g} "
+            f"| {r.upper:.6g} |"
             for r in table.itertuples()
         ),
         "",

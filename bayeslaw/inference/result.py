@@ -177,11 +177,13 @@ class Fit:
         return (mean_draws[None] + noise * eps).reshape(-1, mean_draws.shape[1])
 
     def params(self, *, ci_prob: float = CI_PROB, raw: bool = True) -> pd.DataFrame:
-        """Per-group and population-level coefficients: mean and ETI bounds.
+        """Per-group and population-level coefficients: mean, median and ETI bounds.
 
         Rows are ``(group, parameter)``; the population row (partial pooling) is the
         parameter of a new group drawn from the population, labelled ``<population>``.
-        ``raw=True`` gives raw input units (``A`` for raw ``N``).
+        ``raw=True`` gives raw input units (``A`` for raw ``N``). Coefficients sampled on
+        a log scale (``A``, exponents) can be right-skewed, so that the mean of a new
+        group's ``A`` may even lie above its upper bound; the median is the robust centre.
         """
         groups = list(self.groups)
         if self.draws.pooling == "partial":
@@ -193,8 +195,13 @@ class Fit:
                 theta = self.draws.form.to_raw(theta, self.draws.scales)
             for name in self.draws.form.parameter_names:
                 lower, upper = _eti(theta[name][:, None], ci_prob)
-                rows.append((g, name, float(theta[name].mean()), float(lower[0]), float(upper[0])))
-        frame = pd.DataFrame(rows, columns=["group", "parameter", "mean", "lower", "upper"])
+                values = theta[name]
+                rows.append(
+                    (g, name, float(values.mean()), float(np.median(values)),
+                     float(lower[0]), float(upper[0]))
+                )  # fmt: skip
+        columns = ["group", "parameter", "mean", "median", "lower", "upper"]
+        frame = pd.DataFrame(rows, columns=columns)
         return frame.set_index(["group", "parameter"])
 
 

@@ -30,7 +30,7 @@ from bayeslaw.data import Observations
 from bayeslaw.errors import FormError, PriorError
 from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, get_form, reference_scale
-from bayeslaw.models.priors import DataScale, PriorSet, resolve_priors
+from bayeslaw.models.priors import NU_PRIOR, DataScale, PriorSet, resolve_priors
 
 __all__ = ["LIKELIHOODS", "POOLINGS", "ModelSpec", "build_model", "sample_prior_predictive"]
 
@@ -158,7 +158,7 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
         noise = pm.Deterministic("noise", noise, dims="group")
         mean = spec.form(x, {k: v[gi] for k, v in theta.items()})
         if spec.likelihood == "student_t":
-            nu = pm.Gamma("nu", 2.0, 0.1)
+            nu = pm.Gamma("nu", **NU_PRIOR)
             pm.StudentT("loss", nu=nu, mu=mean, sigma=noise[gi], observed=obs.y)
         else:
             pm.Normal("loss", mu=mean, sigma=noise[gi], observed=obs.y)

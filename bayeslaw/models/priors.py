@@ -44,7 +44,11 @@ from bayeslaw.errors import PriorError
 from bayeslaw.models.anchors import Coordinate, coordinates
 from bayeslaw.models.forms import LawForm
 
-__all__ = ["DataScale", "Prior", "PriorSet", "resolve_priors"]
+__all__ = ["NU_PRIOR", "DataScale", "Prior", "PriorSet", "resolve_priors"]
+
+#: Student-t degrees of freedom ``nu ~ Gamma(alpha, beta)`` (Juarez & Steel 2010): mean 20,
+#: with mass on heavy tails (nu < 5) where outliers ask for them.
+NU_PRIOR = {"alpha": 2.0, "beta": 0.1}
 
 FLOOR = "L_inf"
 FLOOR_SOFTNESS = 10.0  # the floor's walls are min(y) / FLOOR_SOFTNESS wide

@@ -4,7 +4,8 @@ Two questions, two scores:
 
 - **In-sample predictive fit** -- PSIS-LOO (``arviz_stats.loo`` / ``compare``): ELPD, its
   difference to the best form, stacking weights, and the number of points with Pareto
-  k > 0.7 (where the LOO estimate is unreliable).
+  k above arviz' sample-size-aware ``good_k`` (<= 0.7; where the LOO estimate is
+  unreliable).
 - **Extrapolation** -- hold out the largest model size *of the training data*, fit on the
   rest, and score the held-out rows (:func:`bayeslaw.reports.evaluation.score`): mean log
   predictive density (``extrap_elpd``), R^2, and 90% observation-interval coverage.
@@ -36,7 +37,7 @@ AUTO_CANDIDATES = ("moe_additive", "moe_multiplicative", "moe_interaction")
 
 def _loo_table(fits: dict[str, Any]) -> pd.DataFrame:
     with warnings.catch_warnings():
-        # high Pareto k is reported per form in the table ("pareto_k_gt_0.7")
+        # high Pareto k is reported per form in the table ("pareto_k_bad")
         warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
         return _loo_rows({name: f.datatree for name, f in fits.items()})
 
@@ -47,10 +48,11 @@ def _loo_rows(trees: dict[str, Any]) -> pd.DataFrame:
     rows = {}
     for name, tree in trees.items():
         elpd = azs.loo(tree, pointwise=True, var_name="loss")
-        k = getattr(elpd, "pareto_k", None)
-        bad_k = int((k.values > 0.7).sum()) if k is not None else -1
+        # the same sample-size-aware threshold as the diagnostics report (arviz_stats'
+        # good_k = min(1 - 1/log10(S), 0.7))
+        bad_k = int((elpd.pareto_k.values > float(elpd.good_k)).sum())
         rows[name] = {"elpd_loo": float(elpd.elpd), "se_loo": float(elpd.se),
-                      "p_loo": float(elpd.p), "pareto_k_gt_0.7": bad_k}  # fmt: skip
+                      "p_loo": float(elpd.p), "pareto_k_bad": bad_k}  # fmt: skip
     table = pd.DataFrame(rows).T
     if len(trees) > 1:
         cmp = azs.compare(trees, var_name="loss", round_to="none")
@@ -77,7 +79,8 @@ def compare_forms(
     pandas.DataFrame
         One row per form, sorted best first by ``extrap_elpd``: ``extrap_elpd``,
         ``extrap_r2``, ``extrap_cover90``, and with ``loo=True`` ``elpd_loo``, ``se_loo``,
-        ``p_loo``, ``pareto_k_gt_0.7``, ``elpd_diff``, ``weight``.
+        ``p_loo``, ``pareto_k_bad`` (observations with Pareto k above ``good_k``),
+        ``elpd_diff``, ``weight``.
     """
     from bayeslaw.inference.fitting import fit
 

@@ -105,13 +105,17 @@ class DiagnosticsReport:
 def free_variables(fit: Fit) -> list[str]:
     """Names of the model's free (sampled) variables, as stored in the fit's posterior.
 
-    The model is rebuilt from the fit's observations and settings (no compilation) and its
-    free random variables are read off. Without observations, or when the rebuilt model's
+    Read from ``fit.info["free_variables"]`` (stored at fit time). Fits saved before that
+    was stored rebuild the model from the fit's observations and settings (no compilation)
+    and read its free random variables off. Without observations, or when the rebuilt model's
     names are not all in the posterior (a fit saved by another version), every posterior
     variable that is not a law parameter is returned instead: deterministics included, a
     superset that still checks every free variable.
     """
     posterior = [str(v) for v in fit.datatree["posterior"].data_vars]
+    stored = [str(v) for v in fit.info.get("free_variables", [])]
+    if stored and set(stored) <= set(posterior):
+        return stored
     if fit.observations is not None:
         from bayeslaw.models.hierarchical import ModelSpec, build_model
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslaw.data import Observations
-from bayeslaw.errors import BayeslawError, FitNotReadyError
+from bayeslaw.errors import FitNotReadyError, ReportError
 from bayeslaw.inference.result import CI_PROB, POPULATION, Fit, PredictKind
 
 __all__ = [
@@ -32,10 +32,6 @@ N = "dense_parameter_count"
 MAX_SERIES = 5
 #: Default extrapolation: this many times the largest observed size.
 EXTRAPOLATION_FACTOR = 10.0
-
-
-class ReportError(BayeslawError, ValueError):
-    """A plot or report asked for something the fit does not have (a variable, a parameter)."""
 
 
 def observations_of(fit: Fit) -> Observations:

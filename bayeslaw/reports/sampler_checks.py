@@ -15,7 +15,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from bayeslaw.inference.checks import BFMI_MIN, ESS_MIN_PER_CHAIN, RHAT_MAX, e_bfmi
+from bayeslaw.inference.checks import (
+    BFMI_MIN,
+    ESS_MIN_PER_CHAIN,
+    RHAT_MAX,
+    TREEDEPTH_STATS,
+    e_bfmi,
+)
 
 __all__ = ["Check", "Verdict", "convergence_checks", "loo_check", "sampler_checks", "worst"]
 
@@ -35,8 +41,6 @@ DIVERGENCE_FAIL_SHARE = 0.01
 PARETO_FAIL_SHARE = 0.1
 #: E-BFMI below this fails (between it and ``BFMI_MIN``: a warning).
 BFMI_FAIL = 0.2
-#: Tree-depth flags written by PyMC's own NUTS and by nutpie.
-TREEDEPTH_STATS = ("reached_max_treedepth", "maxdepth_reached")
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ def test_params_table_raw_units_and_population(small_fit):
         "group_2",
         POPULATION,
     }
+    assert ((table["lower"] <= table["median"]) & (table["median"] <= table["upper"])).all()
     a_raw = table.loc[("group_0", "A"), "mean"]
     a_scaled = small_fit.params(raw=False).loc[("group_0", "A"), "mean"]
     assert a_raw > 100 * a_scaled  # A for raw N = A_scaled * 1e8**alpha

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -129,9 +131,16 @@ def test_free_variables_are_the_model_free_rvs(tiny_fit: Fit):
     assert set(names) <= set(map(str, tiny_fit.datatree["posterior"].data_vars))
 
 
-def test_free_variables_without_observations(fit_without_data: Fit):
-    """Without the data the model cannot be rebuilt: every non-law variable is checked."""
-    names = free_variables(fit_without_data)
+def test_free_variables_are_stored_at_fit_time(tiny_fit: Fit, fit_without_data: Fit):
+    assert tiny_fit.info["free_variables"] == free_variables(tiny_fit)
+    assert free_variables(fit_without_data) == free_variables(tiny_fit)
+
+
+def test_free_variables_of_an_old_fit_without_observations(fit_without_data: Fit):
+    """An older fit stores no names and, without data, cannot be rebuilt: every non-law
+    variable is checked."""
+    info = {k: v for k, v in fit_without_data.info.items() if k != "free_variables"}
+    names = free_variables(dataclasses.replace(fit_without_data, info=info))
     posterior = set(map(str, fit_without_data.datatree["posterior"].data_vars))
     assert set(names) == posterior - {"L_inf", "A", "alpha", "B", "beta"}
     assert names == sorted(names)
