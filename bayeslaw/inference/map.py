@@ -5,6 +5,16 @@ posterior in the parameters' own space, as :func:`pymc.find_MAP` does) with L-BF
 the model's initial point and ``n_starts - 1`` jittered starts; the best optimum wins.
 Variables without a transform keep their bounds (the flat model's bounded exponents), so a
 boundary optimum is reached exactly instead of approached through a logit.
+
+One exception: the between-group scales of a partially pooled model (``<coord>_sigma``)
+keep the Jacobian of their log transform. Without it the joint mode of a hierarchical
+model lies at the boundary ``sigma = 0`` (every group gets the population's parameters:
+complete pooling, whatever the data say), and the optimizer spends thousands of
+iterations walking ``log sigma`` towards minus infinity (measured on ``moe_by_router``:
+both routers got the identical alpha, 3.9 s warm). With it, the mode is taken in
+``log sigma``, where it is interior (the approach of Stan's ``optimize jacobian=true``
+for hierarchical scales); the law's own parameters are still at their posterior mode
+given those scales.
 """
 
 from __future__ import annotations
@@ -22,10 +32,12 @@ from scipy import optimize
 
 __all__ = ["find_map"]
 
+#: Name suffix of the between-group scales of :mod:`bayeslaw.models.hierarchical`.
+GROUP_SCALE_SUFFIX = "_sigma"
 
-def _bounds(model: pm.Model) -> list[tuple[float | None, float | None]]:
-    """Per-element bounds of the raveled value vector."""
-    ip = model.initial_point()
+
+def _bounds(model: pm.Model, ip: dict[str, np.ndarray]) -> list[tuple[float | None, float | None]]:
+    """Per-element bounds of the raveled value vector (``ip``: the initial point)."""
     out: list[tuple[float | None, float | None]] = []
     for value in model.value_vars:
         rv = model.values_to_rvs[value]
@@ -54,6 +66,17 @@ def _jittered(
     return x
 
 
+def _objective_logp(model: pm.Model) -> Any:
+    """Log density without Jacobians, except those of the between-group scales."""
+    logp = model.logp(jacobian=False)
+    scales = [rv for rv in model.free_RVs if rv.name.endswith(GROUP_SCALE_SUFFIX)]
+    if scales:
+        logp = (
+            logp + model.logp(vars=scales, jacobian=True) - model.logp(vars=scales, jacobian=False)
+        )
+    return logp
+
+
 def find_map(
     model: pm.Model, *, n_starts: int = 12, random_seed: int | None = None
 ) -> dict[str, np.ndarray]:
@@ -75,11 +98,9 @@ def find_map(
     rng = np.random.default_rng(random_seed)
     start = model.initial_point()
     x0 = DictToArrayBijection.map(start)
-    bounds = _bounds(model)
+    bounds = _bounds(model, start)
     # one compiled function of the raveled vector for -logp and its gradient
-    [neg_logp], x_var = join_nonshared_inputs(
-        start, [-model.logp(jacobian=False)], model.value_vars
-    )
+    [neg_logp], x_var = join_nonshared_inputs(start, [-_objective_logp(model)], model.value_vars)
     grad: Any = pytensor.grad(neg_logp, x_var)
     fn = pytensor.function([x_var], [neg_logp, grad])
     fn.trust_input = True
@@ -105,8 +126,13 @@ def find_map(
             best = res
     point = DictToArrayBijection.rmap(RaveledVars(best.x, x0.point_map_info), start)
     outputs = model.unobserved_value_vars
+    # called once: skip the costly graph rewrites of the default mode
     fn = model.compile_fn(
-        outputs, inputs=model.value_vars, point_fn=False, on_unused_input="ignore"
+        outputs,
+        inputs=model.value_vars,
+        point_fn=False,
+        on_unused_input="ignore",
+        mode="FAST_COMPILE",
     )
     values = dict(zip([v.name for v in outputs], fn(**point), strict=True))
     values["__logp__"] = np.asarray(-best.fun)
