@@ -28,7 +28,9 @@ class SamplerConfig:
         2 of 5 seeds at 0.95), at no measurable cost in wall time.
     sampler : str
         NUTS implementation PyMC dispatches to: ``nutpie`` (default), ``pymc``, ``numpyro``
-        or ``blackjax`` (the last two need the ``jax`` extra).
+        or ``blackjax`` (the last two need the ``jax`` extra, ``pip install -e '.[jax]'``,
+        which caps blackjax below 1.6: PyMC 6.4 passes ``progress_bar`` on to blackjax
+        1.6's NUTS kernel, pymc-devs/pymc#8367). The JAX samplers are the route to GPUs.
     progressbar : bool
         Show the sampler's progress bar.
     map_starts : int

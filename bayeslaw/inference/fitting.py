@@ -166,6 +166,17 @@ def fit(
         tree = sample_posterior(model, config, random_seed)
         names = free_variables + list(spec.form.parameter_names)
         problems = convergence_problems(tree, names)
+    posterior_draws = _draws_from_tree(tree, spec)
+    if method == "nuts":
+        from bayeslaw.inference.pointwise import add_pointwise
+
+        add_pointwise(
+            tree,
+            posterior_draws,
+            observations,
+            likelihood=spec.likelihood,
+            random_seed=random_seed,
+        )
     wall = time.perf_counter() - start
     info = {
         "form": spec.form.name,
@@ -190,7 +201,7 @@ def fit(
         "convergence_problems": [str(p) for p in problems],
         "form_selected_by": selected_by,
     }
-    result = Fit(info, _draws_from_tree(tree, spec), observations, _datatree=tree)
+    result = Fit(info, posterior_draws, observations, _datatree=tree)
     if check:
         warn_on_problems(problems)
     return result
