@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -73,6 +73,7 @@ def fit(
     pooling: str = "partial",
     priors: str | Mapping[str, Any] | None = None,
     likelihood: str = "normal",
+    centered: Sequence[str] | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -100,6 +101,10 @@ def fit(
         See :func:`bayeslaw.models.priors.resolve_priors`. ``"flat"`` is for MAP only.
     likelihood : {"normal", "student_t"}
         Observation noise model; Student-t is robust to outlying runs.
+    centered : sequence of str, optional
+        Coordinates to centre under partial pooling; None applies
+        :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 8 groups,
+        then the level and the first slope centred); ``()`` keeps every one non-centred.
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
     random_seed : int, optional
@@ -144,7 +149,12 @@ def fit(
         progressbar=progressbar,
     )
     spec = ModelSpec.from_observations(
-        observations, form=form, pooling=pooling, priors=priors, likelihood=likelihood
+        observations,
+        form=form,
+        pooling=pooling,
+        priors=priors,
+        likelihood=likelihood,
+        centered=centered,
     )
     if spec.priors.kind == "flat" and method == "nuts":
         raise PriorError(
@@ -182,6 +192,7 @@ def fit(
         "form": spec.form.name,
         "equation": spec.form.equation,
         "pooling": spec.pooling,
+        "centered": list(spec.centered),
         "likelihood": spec.likelihood,
         "priors": spec.priors.to_dict()
         | ({"nu": {"Gamma": NU_PRIOR}} if spec.likelihood == "student_t" else {}),

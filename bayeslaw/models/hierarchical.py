@@ -9,8 +9,21 @@ with the offsets split into their mean and a zero-sum part, an exact re-expressi
 removes the trade-off between :math:`\mu_c` and the offsets' mean when there are few groups:
 :math:`m_c = \mu_c + \sigma_c \bar z_c` is sampled (the data pin it), :math:`\bar z_c \sim
 \mathcal N(0, 1/G)`, :math:`z_{c,g} - \bar z_c \sim` ZeroSumNormal(1), and
-:math:`\mu_c = m_c - \sigma_c \bar z_c` gets the population prior. ``pooling="none"`` samples
-each group from the fixed prior (non-centred); ``"complete"`` shares one set of coordinates.
+:math:`\mu_c = m_c - \sigma_c \bar z_c` gets the population prior.
+
+Coordinates named in ``ModelSpec.centered`` are centred instead,
+:math:`u_{c,g} \sim \mathcal N(\mu_c, \sigma_c)`. Which is right depends on how well each
+group's data measure the coordinate against the spread between groups (Betancourt &
+Girolami 2015). The automatic rule (:func:`auto_centered`), measured on ``simulate_moe``
+data with 80 rows per group and on ``moe_by_router``: with fewer than
+:data:`CENTER_MIN_GROUPS` groups everything is non-centred (centring the level and the
+dense-size slope gave 36-45 divergences on the three routers); from
+:data:`CENTER_MIN_GROUPS` groups on, the level and the first input's slope, the two
+coordinates the data measure best, are centred (30 groups: min bulk ESS 66 -> 524, R-hat
+1.058 -> 1.008; centring every coordinate instead left ``beta_sigma`` at ESS 38).
+
+``pooling="none"`` samples each group from the fixed prior (non-centred); ``"complete"``
+shares one set of coordinates.
 
 ``priors="flat"`` builds the classical model instead: flat priors on the law's own
 parameters, exponents bounded to [0.05, 2] (no transform, so MAP sees the bounds directly).
@@ -18,7 +31,7 @@ parameters, exponents bounded to [0.05, 2] (no transform, so MAP sees the bounds
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,11 +41,22 @@ import pytensor.tensor as pt
 
 from bayeslaw.data import Observations
 from bayeslaw.errors import FormError, PriorError
-from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
+from bayeslaw.models.anchors import LEVEL, coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, get_form, reference_scale
 from bayeslaw.models.priors import NU_PRIOR, DataScale, PriorSet, resolve_priors
 
-__all__ = ["LIKELIHOODS", "POOLINGS", "ModelSpec", "build_model", "sample_prior_predictive"]
+__all__ = [
+    "CENTER_MIN_GROUPS",
+    "LIKELIHOODS",
+    "POOLINGS",
+    "ModelSpec",
+    "auto_centered",
+    "build_model",
+    "sample_prior_predictive",
+]
+
+#: From this many groups on, :func:`auto_centered` centres the best-measured coordinates.
+CENTER_MIN_GROUPS = 8
 
 Pooling = Literal["partial", "none", "complete"]
 Likelihood = Literal["normal", "student_t"]
@@ -50,6 +74,7 @@ class ModelSpec:
     priors: PriorSet
     scales: Mapping[str, float]
     groups: tuple[str, ...]
+    centered: tuple[str, ...] = ()
 
     @classmethod
     def from_observations(
@@ -60,7 +85,10 @@ class ModelSpec:
         pooling: str = "partial",
         priors: str | Mapping[str, Any] | None = None,
         likelihood: str = "normal",
+        centered: Sequence[str] | None = None,
     ) -> ModelSpec:
+        """``centered``: coordinates to centre under partial pooling (None: the rule of
+        :func:`auto_centered`)."""
         law = get_form(form)
         missing = sorted(set(law.inputs) - set(obs.inputs))
         if missing:
@@ -78,11 +106,40 @@ class ModelSpec:
                 "flat priors have no population level; use pooling='none' or 'complete'"
             )
         scales = {k: reference_scale(v) for k, v in obs.input_values().items() if k in law.inputs}
-        return cls(law, pooling, likelihood, prior_set, scales, obs.groups)
+        if centered is None:
+            chosen = auto_centered(law, len(obs.groups)) if pooling == "partial" else ()
+        else:
+            chosen = tuple(centered)
+            names = [c.name for c in coordinates(law)]
+            unknown = sorted(set(chosen) - set(names))
+            if unknown:
+                raise PriorError(
+                    f"centered names unknown coordinates {unknown}; {law.name} has {names}"
+                )
+            if chosen and pooling != "partial":
+                raise PriorError(f"centered applies to pooling='partial' only, not {pooling!r}")
+        return cls(law, pooling, likelihood, prior_set, scales, obs.groups, chosen)
+
+
+def auto_centered(form: LawForm, n_groups: int) -> tuple[str, ...]:
+    """The coordinates centred by default: none below :data:`CENTER_MIN_GROUPS` groups,
+    else the level and the slope of the form's first power term (see the module docstring)."""
+    if n_groups < CENTER_MIN_GROUPS:
+        return ()
+    return (LEVEL, form.slopes[0].name) if form.slopes else (LEVEL,)
+
+
+def _centered_coordinate(name: str, loc: float, scale: float, group_scale: float, n: int) -> Any:
+    """Centred partial pooling of one coordinate: ``u`` (one per group, link scale)."""
+    mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
+    sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
+    if n == 1:
+        return pt.stack([mu])
+    return pm.Normal(f"{name}_group", mu, sigma, dims="group")
 
 
 def _pooled_coordinate(name: str, loc: float, scale: float, group_scale: float, n: int) -> Any:
-    """Partial pooling of one coordinate: returns ``u`` (one per group, link scale)."""
+    """Non-centred partial pooling of one coordinate: ``u`` (one per group, link scale)."""
     # m in prior-standardised units: the initial point (0) sits at the prior's centre
     m = pm.Deterministic(f"{name}_m", loc + scale * pm.Flat(f"{name}_m_std"))
     sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
@@ -100,7 +157,8 @@ def _coordinate_values(spec: ModelSpec, n: int) -> dict[str, Any]:
     for coord in coordinates(spec.form):
         p = spec.priors.coordinates[coord.name]
         if spec.pooling == "partial":
-            u = _pooled_coordinate(coord.name, p.loc, p.scale, p.group_scale, n)
+            pool = _centered_coordinate if coord.name in spec.centered else _pooled_coordinate
+            u = pool(coord.name, p.loc, p.scale, p.group_scale, n)
         elif spec.pooling == "none":
             u = p.loc + p.scale * pm.Normal(f"{coord.name}_z", 0.0, 1.0, dims="group")
         else:

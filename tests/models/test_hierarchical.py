@@ -7,7 +7,12 @@ import pytest
 
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.errors import FormError, PriorError
-from bayeslaw.models.hierarchical import ModelSpec, build_model, sample_prior_predictive
+from bayeslaw.models.hierarchical import (
+    CENTER_MIN_GROUPS,
+    ModelSpec,
+    build_model,
+    sample_prior_predictive,
+)
 
 FORMS = ["moe_additive", "moe_multiplicative", "moe_interaction"]
 
@@ -69,3 +74,22 @@ def test_prior_predictive_puts_mass_on_plausible_losses(obs, form):
     assert lo < y.min() and hi > y.max()
     # the soft floor range keeps L_inf mostly below the smallest observed loss
     assert np.mean(l_inf < y.min()) > 0.5
+
+
+def test_centring_rule_and_override(obs):
+    many = simulate_moe(n_groups=CENTER_MIN_GROUPS, seed=0).observations
+    assert ModelSpec.from_observations(obs).centered == ()  # 3 groups: all non-centred
+    assert ModelSpec.from_observations(many).centered == ("L_ref", "A_slope")
+    assert ModelSpec.from_observations(many, pooling="none").centered == ()
+    assert ModelSpec.from_observations(many, centered=()).centered == ()
+    spec = ModelSpec.from_observations(obs, centered=["L_ref", "beta"])
+    model = build_model(obs, spec)
+    assert {"L_ref_group", "beta_group", "L_ref_mu", "L_ref_sigma"} <= set(model.named_vars)
+    assert "L_ref_offset" not in model.named_vars and "alpha_offset" in model.named_vars
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.all(np.isfinite(model.compile_dlogp()(point)))
+    with pytest.raises(PriorError, match=r"unknown coordinates \['gamma'\]"):
+        ModelSpec.from_observations(obs, centered=["gamma"])
+    with pytest.raises(PriorError, match="pooling='partial' only"):
+        ModelSpec.from_observations(obs, pooling="none", centered=["L_ref"])
