@@ -53,6 +53,18 @@ def fitting_table(fit: Fit) -> pd.DataFrame:
     rows += [
         ("random seed", info.get("random_seed")),
         ("pooling", POOLING.get(str(info.get("pooling")), info.get("pooling"))),
+    ]
+    if info.get("pooling") == "partial":
+        centred = list(info.get("centered", []))
+        rows.append(
+            (
+                "group offsets",
+                f"centred: {', '.join(centred)}; the others non-centred"
+                if centred
+                else "non-centred",
+            )
+        )
+    rows += [
         ("likelihood", info.get("likelihood")),
         ("groups", f"{len(groups)}: {shown}"),
         ("observations", info.get("n_observations")),

@@ -45,6 +45,7 @@ def test_markdown_has_every_part(report: Report, tiny_fit: Fit):
     for needle in ("NUTS via nutpie", "50 x 2", "| random seed | 1 |", tiny_fit.info["data_hash"]):
         assert needle in md
     assert "synthetic: simulate_moe" in md and "wall time" in md
+    assert "| group offsets | non-centred |" in md  # 3 groups: nothing centred
     for name in FIGURE_NAMES:
         assert f"](figures/{name}.png)" in md
 
