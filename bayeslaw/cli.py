@@ -47,6 +47,15 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _centered(value: str) -> tuple[str, ...] | None:
+    """``auto`` -> None (the fit's rule), ``none`` -> (), else a comma-separated list."""
+    if value == "auto":
+        return None
+    if value == "none":
+        return ()
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
     from bayeslaw.inference.fitting import fit
 
@@ -58,6 +67,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         pooling=args.pooling,
         priors=_priors(args.priors),
         likelihood=args.likelihood,
+        centered=_centered(args.centered),
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
@@ -219,6 +229,12 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--pooling", choices=["partial", "none", "complete"], default="partial")
     fit.add_argument("--priors", default="default", help="default, flat, or a JSON file")
     fit.add_argument("--likelihood", choices=["normal", "student_t"], default="normal")
+    fit.add_argument(
+        "--centered",
+        default="auto",
+        help="coordinates whose group offsets are centred (partial pooling): auto (none below "
+        "8 groups, else the level and first slope), none, or names like L_ref,A_slope",
+    )
     fit.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
     fit.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
     fit.add_argument("--chains", type=int, default=4)

@@ -132,3 +132,14 @@ def test_compare_lists_forms_best_first(data_csv, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "form='auto' takes the first" in out and "moe_multiplicative" in out
+
+
+def test_fit_centred_coordinates_are_named(data_csv, tmp_path, capsys):
+    out = tmp_path / "centred"
+    args = ["fit", str(data_csv), "--out", str(out), "--method", "map", "--quiet"]
+    assert main([*args, "--centered", "L_ref"]) == 0
+    assert json.loads((out / "fit.json").read_text())["info"]["centered"] == ["L_ref"]
+    capsys.readouterr()
+    assert main([*args, "--centered", "gamma"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unknown coordinates ['gamma']" in err
