@@ -233,7 +233,7 @@ def _parser() -> argparse.ArgumentParser:
         "--centered",
         default="auto",
         help="coordinates whose group offsets are centred (partial pooling): auto (none below "
-        "8 groups, else the level and first slope), none, or names like L_ref,A_slope",
+        "6 groups, else the level and first slope), none, or names like L_ref,A_slope",
     )
     fit.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
     fit.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")

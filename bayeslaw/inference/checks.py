@@ -67,7 +67,8 @@ def convergence_problems(tree: Any, var_names: list[str]) -> list[Problem]:
                 f"{n_div} divergent transitions",
                 "The posterior has regions NUTS cannot follow; results may be biased. Check "
                 "the data for outliers (try likelihood='student_t'), tighten group_scale "
-                "priors, or use pooling='complete' when groups barely differ.",
+                "priors; when groups barely differ, keep every offset non-centred "
+                "(centered=()) or use pooling='complete'.",
             )
         )
     n_max = sum(int(stats[name].sum()) for name in TREEDEPTH_STATS if name in stats)

@@ -103,7 +103,7 @@ def fit(
         Observation noise model; Student-t is robust to outlying runs.
     centered : sequence of str, optional
         Coordinates to centre under partial pooling; None applies
-        :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 8 groups,
+        :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 6 groups,
         then the level and the first slope centred); ``()`` keeps every one non-centred.
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
