@@ -137,9 +137,12 @@ def test_compare_lists_forms_best_first(data_csv, capsys):
 def test_fit_centred_coordinates_are_named(data_csv, tmp_path, capsys):
     out = tmp_path / "centred"
     args = ["fit", str(data_csv), "--out", str(out), "--method", "map", "--quiet"]
-    assert main([*args, "--centered", "L_ref"]) == 0
-    assert json.loads((out / "fit.json").read_text())["info"]["centered"] == ["L_ref"]
+    assert main([*args, "--centered", "none"]) == 0
+    assert json.loads((out / "fit.json").read_text())["info"]["centered"] == []
     capsys.readouterr()
-    assert main([*args, "--centered", "gamma"]) == 2
+    nuts = ["fit", str(data_csv), "--out", str(tmp_path / "n"), "--quiet", "--draws", "5"]
+    assert main([*nuts, "--centered", "gamma"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "unknown coordinates ['gamma']" in err
+    assert main([*args, "--centered", "L_ref"]) == 2
+    assert "MAP needs non-centred group offsets" in capsys.readouterr().err

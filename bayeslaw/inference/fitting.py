@@ -105,6 +105,7 @@ def fit(
         Coordinates to centre under partial pooling; None applies
         :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 6 groups,
         then the level and the first slope centred); ``()`` keeps every one non-centred.
+        MAP always uses non-centred offsets.
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
     random_seed : int, optional
@@ -148,6 +149,13 @@ def fit(
         sampler=sampler,  # type: ignore[arg-type]
         progressbar=progressbar,
     )
+    if method == "map":
+        if centered:
+            raise PriorError(
+                "MAP needs non-centred group offsets: a centred hierarchy's joint density is "
+                "unbounded as a group scale goes to 0; drop centered (or use method='nuts')"
+            )
+        centered = ()
     spec = ModelSpec.from_observations(
         observations,
         form=form,
