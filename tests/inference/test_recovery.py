@@ -31,6 +31,16 @@ def recovered():
     return sim, fit(sim.observations, random_seed=11, progressbar=False)
 
 
+def _share_inside(truth, table) -> float:
+    """Share of true group parameters inside their interval in ``Fit.params`` ``table``."""
+    inside = [
+        table.loc[(g, p), "lower"] <= truth.loc[g, p] <= table.loc[(g, p), "upper"]
+        for g in truth.index
+        for p in truth.columns
+    ]
+    return float(np.mean(inside))
+
+
 def _eti90(draws):
     return np.quantile(draws, [0.05, 0.95])
 
@@ -39,12 +49,7 @@ def test_group_parameters_are_recovered(recovered):
     sim, result = recovered
     truth = sim.raw_group_params()
     table = result.params(ci_prob=0.9)
-    inside = [
-        table.loc[(g, p), "lower"] <= truth.loc[g, p] <= table.loc[(g, p), "upper"]
-        for g in truth.index
-        for p in truth.columns
-    ]
-    assert np.mean(inside) >= 0.8
+    assert _share_inside(truth, table) >= 0.8
     for g in truth.index:
         for p in ("alpha", "beta"):
             assert table.loc[(g, p), "mean"] == pytest.approx(truth.loc[g, p], rel=0.25)
@@ -92,9 +97,4 @@ def test_many_groups_sample_cleanly():
     assert summary["ess_bulk"].min() >= 400
     truth = sim.raw_group_params()
     table = result.params(ci_prob=0.9)
-    inside = [
-        table.loc[(g, p), "lower"] <= truth.loc[g, p] <= table.loc[(g, p), "upper"]
-        for g in truth.index
-        for p in truth.columns
-    ]
-    assert np.mean(inside) >= 0.8
+    assert _share_inside(truth, table) >= 0.8
