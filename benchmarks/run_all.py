@@ -208,13 +208,11 @@ def bench_scale(max_groups: int) -> dict:
 
 
 def write_json(result: dict, out: Path) -> None:
-    """Atomic write: a temp file in the same folder, then ``os.replace``."""
+    """Atomic write (:func:`bayeslaw.reports.figures.atomic_write_bytes`)."""
+    from bayeslaw.reports.figures import atomic_write_bytes
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(result, handle, indent=2, default=str)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private
-    os.replace(tmp, out)
+    atomic_write_bytes(out, json.dumps(result, indent=2, default=str).encode())
 
 
 def _ok(value: float | None, target: float, quick: bool) -> str:

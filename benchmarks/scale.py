@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +107,10 @@ def format_table(points: list[dict[str, Any]]) -> str:
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
+    from bayeslaw.reports.figures import atomic_write_bytes
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private
-    os.replace(tmp, path)
+    atomic_write_bytes(path, json.dumps(data, indent=2).encode())
 
 
 def main(argv: list[str] | None = None) -> int:

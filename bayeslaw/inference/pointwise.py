@@ -19,10 +19,20 @@ from scipy import stats
 from bayeslaw.data import Observations
 from bayeslaw.inference.posterior import PosteriorDraws
 
-__all__ = ["add_pointwise", "mean_per_observation"]
+__all__ = ["add_pointwise", "log_density", "mean_per_observation"]
 
 #: The observed variable of :func:`bayeslaw.models.hierarchical.build_model`.
 OBSERVED = "loss"
+
+
+def log_density(
+    y: np.ndarray, mean: np.ndarray, noise: np.ndarray, nu: np.ndarray | None
+) -> np.ndarray:
+    """Log density of losses ``y`` under the likelihood, per draw and row: Normal, or
+    Student-t with ``nu`` degrees of freedom (arrays broadcast against ``mean``)."""
+    if nu is None:
+        return np.asarray(stats.norm.logpdf(y, loc=mean, scale=noise))
+    return np.asarray(stats.t.logpdf(y, df=nu, loc=mean, scale=noise))
 
 
 def mean_per_observation(draws: PosteriorDraws, obs: Observations) -> np.ndarray:
@@ -62,10 +72,10 @@ def add_pointwise(
         if draws.nu is None:
             raise ValueError("a Student-t fit needs its nu draws")
         nu = draws.nu[:, None]
-        log_lik = stats.t.logpdf(y, df=nu, loc=mu, scale=sigma)
+        log_lik = log_density(y, mu, sigma, nu)
         replicated = mu + sigma * rng.standard_t(np.broadcast_to(nu, mu.shape))
     else:
-        log_lik = stats.norm.logpdf(y, loc=mu, scale=sigma)
+        log_lik = log_density(y, mu, sigma, None)
         replicated = rng.normal(mu, sigma)
     dims = ("chain", "draw", *observed.dims)
     coords = {

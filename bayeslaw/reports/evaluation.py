@@ -49,17 +49,17 @@ def split_largest(obs: Observations, *, by: str = N) -> tuple[Observations, Obse
 
 def _log_predictive_density(fit: Fit, rows: pd.DataFrame, group: str) -> np.ndarray:
     """log mean_s p(y | draw s), per row (Normal or Student-t noise)."""
-    from scipy import special, stats
+    from scipy import special
+
+    from bayeslaw.inference.pointwise import log_density
 
     inputs = {k: rows[k].to_numpy() for k in fit.draws.form.inputs}
     mean = fit.draws.mean_draws(inputs, group)
     noise = fit.draws.group_noise(group)[:, None]
     y = rows["loss_validation"].to_numpy()[None, :]
-    if fit.draws.nu is None:
-        logp = stats.norm.logpdf(y, mean, noise)
-    else:
-        nu = np.resize(fit.draws.nu, mean.shape[0])[:, None]
-        logp = stats.t.logpdf(y, nu, mean, noise)
+    # an unseen group's draws are tiled: nu is tiled alike
+    nu = None if fit.draws.nu is None else np.resize(fit.draws.nu, mean.shape[0])[:, None]
+    logp = log_density(y, mean, noise, nu)
     return np.asarray(special.logsumexp(logp, axis=0) - np.log(mean.shape[0]))
 
 

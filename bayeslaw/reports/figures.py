@@ -98,6 +98,7 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a written file should not be
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
