@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check bayeslaw tests benchmarks
 	$(VENV)/bin/ruff format --check bayeslaw tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PYTHON) -m pytest

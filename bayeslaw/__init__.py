@@ -24,32 +24,33 @@ from bayeslaw.errors import (
 if TYPE_CHECKING:
     from bayeslaw.data import Observations, load_observations
     from bayeslaw.datasets import simulate_moe
-    from bayeslaw.inference.fitting import fit
-    from bayeslaw.inference.persistence import load_fit
-    from bayeslaw.inference.result import Fit
+    from bayeslaw.evaluation.comparison import compare_forms
+    from bayeslaw.evaluation.protocol import evaluate
+    from bayeslaw.evaluation.selection import fit
     from bayeslaw.models.forms import available_forms, get_form
     from bayeslaw.models.priors import Prior
+    from bayeslaw.posterior.fit import Fit, load_fit
+    from bayeslaw.posterior.record import FitRecord
     from bayeslaw.predictor import law
-    from bayeslaw.reports.comparison import compare_forms
     from bayeslaw.reports.diagnostics import diagnose_fit
-    from bayeslaw.reports.evaluation import evaluate
     from bayeslaw.reports.render import write_report
 
 # public name -> module that defines it; resolved on first access (PEP 562).
 _LAZY: dict[str, str] = {
-    "Fit": "bayeslaw.inference.result",
+    "Fit": "bayeslaw.posterior.fit",
+    "FitRecord": "bayeslaw.posterior.record",
     "Observations": "bayeslaw.data",
     "Prior": "bayeslaw.models.priors",
     "available_forms": "bayeslaw.models.forms",
-    "fit": "bayeslaw.inference.fitting",
+    "fit": "bayeslaw.evaluation.selection",
     "get_form": "bayeslaw.models.forms",
     "law": "bayeslaw.predictor",
-    "load_fit": "bayeslaw.inference.persistence",
+    "load_fit": "bayeslaw.posterior.fit",
     "load_observations": "bayeslaw.data",
     "simulate_moe": "bayeslaw.datasets",
-    "compare_forms": "bayeslaw.reports.comparison",
+    "compare_forms": "bayeslaw.evaluation.comparison",
     "diagnose_fit": "bayeslaw.reports.diagnostics",
-    "evaluate": "bayeslaw.reports.evaluation",
+    "evaluate": "bayeslaw.evaluation.protocol",
     "write_report": "bayeslaw.reports.render",
 }
 
@@ -59,6 +60,7 @@ __all__ = [
     "Fit",
     "FitArtifactError",
     "FitNotReadyError",
+    "FitRecord",
     "FormError",
     "Observations",
     "PredictionInputError",

@@ -57,7 +57,7 @@ def _centered(value: str) -> tuple[str, ...] | None:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from bayeslaw.inference.fitting import fit
+    from bayeslaw.evaluation.selection import fit
 
     obs = _load(args)
     result = fit(
@@ -76,10 +76,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         progressbar=not args.quiet,
     )
     out = result.save(args.out)
-    print(f"fitted {result.form_name} ({result.info['method']}, {result.info['pooling']} pooling)")
+    model = result.record.model
+    print(f"fitted {result.form_name} ({result.record.method}, {model.pooling} pooling)")
     print(f"on {len(obs)} rows in {result.wall_time:.1f} s; saved to {out}")
     print(result.params().round(6).to_string())
-    for problem in result.info["convergence_problems"]:
+    for problem in result.record.convergence_problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 0
 
@@ -108,7 +109,7 @@ def _read_inputs(path: str | None) -> Any:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from bayeslaw.inference.persistence import load_fit
+    from bayeslaw.posterior.fit import load_fit
 
     result = load_fit(args.fit_dir)
     inputs = _read_inputs(args.input)
@@ -136,7 +137,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from bayeslaw.inference.persistence import load_fit
+    from bayeslaw.posterior.fit import load_fit
     from bayeslaw.reports.render import write_report
 
     result = load_fit(args.fit_dir, with_observations=True)
@@ -155,7 +156,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from bayeslaw.reports.comparison import compare_forms
+    from bayeslaw.evaluation.comparison import compare_forms
 
     obs = _load(args)
     table = compare_forms(
@@ -172,7 +173,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from bayeslaw.data import load_observations
-    from bayeslaw.reports.evaluation import evaluate, split_largest
+    from bayeslaw.evaluation.protocol import evaluate
+    from bayeslaw.evaluation.scoring import split_largest
 
     if args.test:
         train = load_observations(args.train, split=args.train_split)

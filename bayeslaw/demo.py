@@ -43,7 +43,7 @@ def _held_out_table(fit: object, sim: object, held: pd.DataFrame) -> pd.DataFram
 
 def run_demo(out: Path, *, n_groups: int = 3, seed: int = 0, quick: bool = False) -> Iterator[str]:
     """Run the demo, yielding the lines to show; files go under ``out``."""
-    from bayeslaw.inference.fitting import fit
+    from bayeslaw.evaluation.selection import fit
 
     sim = simulate_moe(n_groups=n_groups, seed=seed, dense_sizes=(*DENSE_SIZES, HELD_OUT_SIZE))
     frame = sim.observations.frame
@@ -58,7 +58,7 @@ def run_demo(out: Path, *, n_groups: int = 3, seed: int = 0, quick: bool = False
     )
     fit_dir = result.save(out / "fit")
     yield f"fitted {result.form_name} by NUTS in {result.wall_time:.1f} s -> {fit_dir}"
-    for problem in result.info["convergence_problems"]:
+    for problem in result.record.convergence_problems:
         yield f"warning: {problem}"
 
     truth = sim.raw_group_params()

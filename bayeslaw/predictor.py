@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from bayeslaw.errors import FitArtifactError, PredictionInputError
-from bayeslaw.inference.persistence import load_fit, read_fit_meta
-from bayeslaw.inference.result import Fit, require_positive
+from bayeslaw.posterior.fit import Fit, load_fit, require_positive
+from bayeslaw.posterior.storage import read_record
 
 __all__ = ["law", "law_config"]
 
@@ -72,7 +72,7 @@ def data_fingerprint(data: Path) -> str:
 
 def _fit_and_save(data: Path, fit_dir: Path, form: str, fingerprint: str) -> Fit:
     from bayeslaw.data import load_observations
-    from bayeslaw.inference.fitting import fit
+    from bayeslaw.evaluation.selection import fit
 
     print(
         f"bayeslaw: no saved fit in {fit_dir}; fitting {form} to {data} once (NUTS)",
@@ -93,7 +93,7 @@ def _fit_and_save(data: Path, fit_dir: Path, form: str, fingerprint: str) -> Fit
         random_seed=0,
         progressbar=False,
     )
-    result.info["data_fingerprint"] = fingerprint
+    result.record = result.record.with_fingerprint(fingerprint)
     result.save(fit_dir)
     return result
 
@@ -106,13 +106,12 @@ def _load_or_fit(data: Path, fit_dir: Path, form: str) -> Fit:
     with FileLock(str(fit_dir.parent / ".fit.lock"), timeout=LOCK_TIMEOUT_S):
         if not (fit_dir / "fit.json").exists():
             return _fit_and_save(data, fit_dir, form, fingerprint)
-    meta = read_fit_meta(fit_dir)["info"]
-    if meta.get("data_fingerprint") != fingerprint:
+    if read_record(fit_dir).provenance.data_fingerprint != fingerprint:
         raise FitArtifactError(
             f"the fit at {fit_dir} was made from other data than BAYESLAW_DATA={data}; "
             f"delete {fit_dir} to refit, or set BAYESLAW_HOME to another directory"
         )
-    return load_fit(fit_dir, expect={"form": form})
+    return load_fit(fit_dir, form=form)
 
 
 def get_fit() -> Fit:

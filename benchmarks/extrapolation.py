@@ -2,7 +2,7 @@
 
 For ``moe_by_router`` and ``sldbench_moe`` (../shared/data), hold out the largest dense size
 (3.68e8), fit every form x pooling on the rest by NUTS, and score the held-out rows with
-``bayeslaw.reports.evaluation`` (SLDBench's R^2 / NMSE / NMAE plus interval coverage).
+``bayeslaw.evaluation`` (SLDBench's R^2 / NMSE / NMAE plus interval coverage).
 
     python benchmarks/extrapolation.py [--out bench-results/extrapolation.json]
 """
@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from bayeslaw.data import load_observations
-from bayeslaw.reports.evaluation import evaluate, split_largest
+from bayeslaw.evaluation.protocol import evaluate
+from bayeslaw.evaluation.scoring import split_largest
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FORMS = ("moe_additive", "moe_multiplicative", "moe_interaction")

@@ -208,11 +208,10 @@ def bench_scale(max_groups: int) -> dict:
 
 
 def write_json(result: dict, out: Path) -> None:
-    """Atomic write (:func:`bayeslaw.reports.figures.atomic_write_bytes`)."""
-    from bayeslaw.reports.figures import atomic_write_bytes
+    """Atomic write (:func:`bayeslaw.atomic.write_json`)."""
+    from bayeslaw import atomic
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, json.dumps(result, indent=2, default=str).encode())
+    atomic.write_json(out, result)
 
 
 def _ok(value: float | None, target: float, quick: bool) -> str:

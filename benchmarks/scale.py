@@ -14,7 +14,6 @@ Writes a table, a log-log PNG with a linear-scaling reference line, and optional
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -107,10 +106,9 @@ def format_table(points: list[dict[str, Any]]) -> str:
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
-    from bayeslaw.reports.figures import atomic_write_bytes
+    from bayeslaw import atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, json.dumps(data, indent=2).encode())
+    atomic.write_json(path, data)
 
 
 def main(argv: list[str] | None = None) -> int:

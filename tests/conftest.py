@@ -29,6 +29,37 @@ def shared_data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def make_record():
+    """``make_record(draws, method="nuts")``: the smallest honest FitRecord for a
+    hand-built posterior (tests that build ``Fit`` from known draws)."""
+    from bayeslaw.posterior.record import FitRecord, ModelRecord, Provenance, SamplingRecord
+
+    def make(draws, *, method="nuts"):
+        # hand-built draws have no prior: recorded as flat (what the report then shows)
+        model = ModelRecord(
+            form=draws.form_name,
+            equation=draws.form.equation,
+            pooling=draws.pooling,
+            likelihood="normal" if draws.nu is None else "student_t",
+            priors={"kind": "flat"},
+            scales=dict(draws.scales),
+            groups=tuple(draws.groups),
+            inputs=tuple(draws.form.inputs),
+        )
+        provenance = Provenance(
+            data_hash="none",
+            data_source="hand-built draws",
+            n_observations=0,
+            bayeslaw_version="test",
+            wall_time_s=0.0,
+            created="2026-01-01T00:00:00+00:00",
+        )
+        return FitRecord(model, SamplingRecord(method, {}, None), provenance)
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def small_fit():
     """One real NUTS fit of 3 synthetic groups, shared by the session (read-only)."""
     from bayeslaw.datasets import simulate_moe

@@ -9,7 +9,9 @@ import sys
 import pytest
 
 from bayeslaw.cli import main
+from bayeslaw.data import load_observations
 from bayeslaw.datasets import simulate_moe
+from bayeslaw.posterior.fit import load_fit
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,23 @@ def test_summary_of_a_csv(data_csv, capsys):
     assert "group_1" in capsys.readouterr().out
 
 
-def test_fit_writes_a_loadable_fit(map_fit_dir, capsys):
-    assert (map_fit_dir / "fit.json").exists() and (map_fit_dir / "params.json").exists()
+def test_fit_writes_a_loadable_fit(map_fit_dir, data_csv):
+    loaded = load_fit(map_fit_dir, with_observations=True)
+    assert loaded.record.method == "map" and loaded.groups == ("group_0", "group_1")
+    assert loaded.observations.content_hash() == load_observations(data_csv).content_hash()
+    params = json.loads((map_fit_dir / "params.json").read_text())
+    expected = loaded.params().loc[("group_0", "alpha"), "mean"]
+    assert params["coefficients"]["group_0"]["alpha"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_report_of_a_saved_fit(map_fit_dir, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["report", str(map_fit_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    markdown = (out / "report.md").read_text()
+    assert "report.md" in printed and "MAP" in markdown
+    assert "do not apply to a MAP fit" in markdown  # no sampler diagnostics for one point
+    assert (out / "figures" / "law.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
@@ -138,7 +155,7 @@ def test_fit_centred_coordinates_are_named(data_csv, tmp_path, capsys):
     out = tmp_path / "centred"
     args = ["fit", str(data_csv), "--out", str(out), "--method", "map", "--quiet"]
     assert main([*args, "--centered", "none"]) == 0
-    assert json.loads((out / "fit.json").read_text())["info"]["centered"] == []
+    assert json.loads((out / "fit.json").read_text())["model"]["centered"] == []
     capsys.readouterr()
     nuts = ["fit", str(data_csv), "--out", str(tmp_path / "n"), "--quiet", "--draws", "5"]
     assert main([*nuts, "--centered", "gamma"]) == 2
@@ -146,3 +163,16 @@ def test_fit_centred_coordinates_are_named(data_csv, tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "unknown coordinates ['gamma']" in err
     assert main([*args, "--centered", "L_ref"]) == 2
     assert "MAP needs non-centred group offsets" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::bayeslaw.inference.diagnostics.ConvergenceWarning")
+def test_demo_runs_the_main_job(tmp_path, capsys):
+    """``bayeslaw demo --quick``: fit, held-out comparison with the truth, saved fit, report
+    (its 2 x 200 draws may warn about R-hat: the demo prints such warnings itself)."""
+    assert main(["demo", "--quick", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "SYNTHETIC demo data" in out and "90% intervals cover the truth at" in out
+    loaded = load_fit(tmp_path / "demo" / "fit")
+    assert loaded.record.method == "nuts" and loaded.draws.n_draws == 400
+    assert (tmp_path / "demo" / "report.html").stat().st_size > 0

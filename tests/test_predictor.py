@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from bayeslaw import predictor
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.errors import FitArtifactError, PredictionInputError
+from bayeslaw.posterior.fit import load_fit
 
 ROWS = [
     {"num_experts": 8.0, "dense_parameter_count": 1.3e9},
@@ -37,8 +39,8 @@ def configured(dataset, tmp_path, monkeypatch, small_fit):
     monkeypatch.setenv("BAYESLAW_HOME", str(home))
     monkeypatch.delenv("BAYESLAW_FORM", raising=False)
     monkeypatch.setattr(predictor, "_CACHE", {})
-    small_fit.info["data_fingerprint"] = predictor.data_fingerprint(dataset)
-    small_fit.save(home / "fit", datatree=False)
+    record = small_fit.record.with_fingerprint(predictor.data_fingerprint(dataset))
+    dataclasses.replace(small_fit, record=record).save(home / "fit", datatree=False)
     return home
 
 
@@ -50,7 +52,13 @@ def test_contract_posterior_mean_and_population(configured, small_fit):
     )["mean"]
     np.testing.assert_allclose([r["loss_validation"] for r in out], expected, rtol=1e-12)
     unseen = predictor.law(ROWS, "never_seen")
-    assert unseen != out  # the population-level posterior, not a copy of a group
+    population = small_fit.predict(
+        {k: np.array([r[k] for r in ROWS]) for k in ROWS[0]}, group="never_seen"
+    )
+    assert not population["seen_group"].any()
+    np.testing.assert_allclose(
+        [r["loss_validation"] for r in unseen], population["mean"], rtol=1e-12
+    )
     assert predictor.law([], "group_0") == []
 
 
@@ -110,6 +118,7 @@ def test_two_first_calls_at_once_produce_one_valid_fit(dataset, tmp_path):
     assert outputs[0] == outputs[1]
     fitted = ["fitting moe_additive" in err for _, err in results]
     assert sorted(fitted) == [False, True]  # exactly one process fitted, the other loaded
-    created = json.loads((home / "fit" / "fit.json").read_text())["info"]["created"]
-    assert created  # one artifact, loadable
+    saved = load_fit(home / "fit")  # one artifact, loadable, and it is what both predicted
+    expected = saved.predict({k: [r[k] for r in ROWS] for k in ROWS[0]}, group="group_0")
+    assert [r["loss_validation"] for r in outputs[0]] == pytest.approx(list(expected["mean"]))
     assert sorted(p.name for p in Path(home).iterdir()) == [".fit.lock", "fit"]

@@ -1,30 +1,43 @@
-"""``bayeslaw.fit``: build the model, run MAP or NUTS, check convergence, return a Fit."""
+"""Fit one law form: build the model, run MAP or NUTS, check convergence, return a Fit.
+
+This is the one-form core; :func:`bayeslaw.fit` (:mod:`bayeslaw.evaluation.selection`) adds
+``form="auto"``, which needs held-out scoring from the layer above.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from typing import Any, Literal
 
 import numpy as np
 
 from bayeslaw._version import __version__
 from bayeslaw.data import Observations
-from bayeslaw.errors import PriorError
+from bayeslaw.errors import FormError, PriorError
 from bayeslaw.inference.config import SamplerConfig
-from bayeslaw.inference.posterior import PosteriorDraws
-from bayeslaw.inference.result import Fit
+from bayeslaw.inference.diagnostics import Check, fit_checks, warn_on_failures
+from bayeslaw.inference.map import find_map
+from bayeslaw.inference.nuts import sample_posterior
+from bayeslaw.inference.pointwise import add_pointwise
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.forms import DEFAULT_FORM, LawForm
+from bayeslaw.models.hierarchical import ModelSpec, build_model
 from bayeslaw.models.priors import NU_PRIOR
+from bayeslaw.posterior.draws import PosteriorDraws
+from bayeslaw.posterior.fit import CI_PROB, Fit
+from bayeslaw.posterior.record import FitRecord, ModelRecord, Provenance, SamplingRecord
 
 __all__ = ["fit"]
 
 Method = Literal["nuts", "map"]
+#: Packages whose versions every fit records.
+VERSIONED = ("pymc", "pytensor", "nutpie", "arviz-stats", "numpy")
 
 
-def _draws_from_tree(tree: Any, spec: Any) -> PosteriorDraws:
+def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
     post = tree["posterior"]
 
     def flat(name: str) -> np.ndarray:
@@ -65,90 +78,78 @@ def _map_tree(values: Mapping[str, np.ndarray], model: Any, obs: Observations) -
     )
 
 
-def fit(
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _record(
+    spec: ModelSpec,
+    obs: Observations,
+    *,
+    method: str,
+    config: SamplerConfig,
+    random_seed: int | None,
+    wall: float,
+    free_variables: list[str],
+    problems: list[Check],
+) -> FitRecord:
+    priors = spec.priors.to_dict()
+    if spec.likelihood == "student_t":
+        priors["nu"] = {"Gamma": NU_PRIOR}
+    model = ModelRecord(
+        form=spec.form.name,
+        equation=spec.form.equation,
+        pooling=spec.pooling,
+        likelihood=spec.likelihood,
+        priors=priors,
+        scales=dict(spec.scales),
+        groups=tuple(spec.groups),
+        inputs=tuple(obs.inputs),
+        centered=tuple(spec.centered),
+    )
+    settings = config.to_dict() if method == "nuts" else {"map_starts": config.map_starts}
+    provenance = Provenance(
+        data_hash=obs.content_hash(),
+        data_source=obs.source,
+        n_observations=len(obs),
+        bayeslaw_version=__version__,
+        wall_time_s=wall,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        versions=_versions(),
+    )
+    return FitRecord(
+        model=model,
+        sampling=SamplingRecord(method, settings, random_seed),
+        provenance=provenance,
+        free_variables=tuple(free_variables),
+        convergence_problems=tuple(str(p) for p in problems),
+    )
+
+
+def _spec(
     observations: Observations,
     *,
-    form: str | LawForm = DEFAULT_FORM,
-    method: Method = "nuts",
-    pooling: str = "partial",
-    priors: str | Mapping[str, Any] | None = None,
-    likelihood: str = "normal",
-    centered: Sequence[str] | None = None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    target_accept: float = 0.98,
-    sampler: str = "nutpie",
-    progressbar: bool = True,
-    random_seed: int | None = None,
-    check: bool = True,
-) -> Fit:
-    """Fit a hierarchical scaling law.
-
-    Parameters
-    ----------
-    observations : Observations
-        From :func:`bayeslaw.load_observations`.
-    form : str or LawForm
-        Law form name (see :func:`bayeslaw.models.forms.available_forms`), or ``"auto"``:
-        the MoE form that best predicts the largest model size held out from
-        ``observations`` (:func:`bayeslaw.reports.comparison.select_form`).
-    method : {"nuts", "map"}
-        Full posterior by NUTS, or the MAP point (no parameter uncertainty).
-    pooling : {"partial", "none", "complete"}
-        Groups share population priors, are independent, or share one parameter set.
-    priors : "default", "flat" or mapping
-        See :func:`bayeslaw.models.priors.resolve_priors`. ``"flat"`` is for MAP only.
-    likelihood : {"normal", "student_t"}
-        Observation noise model; Student-t is robust to outlying runs.
-    centered : sequence of str, optional
-        Coordinates to centre under partial pooling; None applies
-        :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 6 groups,
-        then the level and the first slope centred); ``()`` keeps every one non-centred.
-        MAP always uses non-centred offsets.
-    draws, tune, chains, target_accept, sampler, progressbar
-        NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
-    random_seed : int, optional
-        The one seed used for MAP starts, NUTS and predictive draws.
-    check : bool
-        Warn (:class:`~bayeslaw.inference.checks.ConvergenceWarning`) about each failed
-        convergence check after NUTS.
-
-    Returns
-    -------
-    Fit
-        With ``info["wall_time_s"]``, the seconds the fit took (compilation included).
-    """
-    from bayeslaw.inference.checks import convergence_problems, warn_on_problems
-    from bayeslaw.models.hierarchical import ModelSpec, build_model
-
+    form: str | LawForm,
+    method: str,
+    pooling: str,
+    priors: str | Mapping[str, Any] | None,
+    likelihood: str,
+    centered: Sequence[str] | None,
+) -> ModelSpec:
+    """The model spec, with the arguments that only make sense together checked."""
     if method not in ("nuts", "map"):
         raise PriorError(f"method must be 'nuts' or 'map', got {method!r}")
-    selected_by = None
-    if form == "auto":
-        from bayeslaw.reports.comparison import select_form
-
-        form = select_form(
-            observations,
-            random_seed=random_seed or 0,
-            method=method,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            target_accept=target_accept,
-            sampler=sampler,
-            progressbar=False,
-            check=False,
+    if isinstance(form, str) and form == "auto":
+        raise FormError(
+            "form='auto' chooses among forms by held-out scoring: call bayeslaw.fit "
+            "(bayeslaw.evaluation.selection.fit), not bayeslaw.inference.fitting.fit"
         )
-        selected_by = "auto: highest extrapolation ELPD on the held-out largest size"
-    config = SamplerConfig(
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        target_accept=target_accept,
-        sampler=sampler,  # type: ignore[arg-type]
-        progressbar=progressbar,
-    )
     if method == "map":
         if centered:
             raise PriorError(
@@ -169,58 +170,103 @@ def fit(
             "flat priors define the classical point fit and need not give a proper posterior; "
             "use method='map' with them, or priors='default' for NUTS"
         )
+    return spec
+
+
+def fit(
+    observations: Observations,
+    *,
+    form: str | LawForm = DEFAULT_FORM,
+    method: Method = "nuts",
+    pooling: str = "partial",
+    priors: str | Mapping[str, Any] | None = None,
+    likelihood: str = "normal",
+    centered: Sequence[str] | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float = 0.98,
+    sampler: str = "nutpie",
+    progressbar: bool = True,
+    random_seed: int | None = None,
+    check: bool = True,
+) -> Fit:
+    """Fit a hierarchical scaling law of one form.
+
+    Parameters
+    ----------
+    observations : Observations
+        From :func:`bayeslaw.load_observations`.
+    form : str or LawForm
+        Law form name (see :func:`bayeslaw.models.forms.available_forms`).
+    method : {"nuts", "map"}
+        Full posterior by NUTS, or the MAP point (no parameter uncertainty).
+    pooling : {"partial", "none", "complete"}
+        Groups share population priors, are independent, or share one parameter set.
+    priors : "default", "flat" or mapping
+        See :func:`bayeslaw.models.priors.resolve_priors`. ``"flat"`` is for MAP only.
+    likelihood : {"normal", "student_t"}
+        Observation noise model; Student-t is robust to outlying runs.
+    centered : sequence of str, optional
+        Coordinates to centre under partial pooling; None applies
+        :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 6 groups,
+        then the level and the first slope centred); ``()`` keeps every one non-centred.
+        MAP always uses non-centred offsets.
+    draws, tune, chains, target_accept, sampler, progressbar
+        NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
+    random_seed : int, optional
+        The one seed used for MAP starts, NUTS and predictive draws.
+    check : bool
+        Warn (:class:`~bayeslaw.inference.diagnostics.ConvergenceWarning`) about each
+        convergence check that is not ok after NUTS.
+
+    Returns
+    -------
+    Fit
+        Its ``record`` says what was fitted and how; ``wall_time`` is the seconds the fit
+        took (model build, compilation, sampling, pointwise log likelihood, checks).
+    """
+    spec = _spec(
+        observations,
+        form=form,
+        method=method,
+        pooling=pooling,
+        priors=priors,
+        likelihood=likelihood,
+        centered=centered,
+    )
+    config = SamplerConfig(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        sampler=sampler,  # type: ignore[arg-type]
+        progressbar=progressbar,
+    )
     start = time.perf_counter()
     model = build_model(observations, spec)
-    problems = []
     free_variables = [v.name for v in model.free_RVs]
+    problems: list[Check] = []
     if method == "map":
-        from bayeslaw.inference.map import find_map
-
         values = find_map(model, n_starts=config.map_starts, random_seed=random_seed)
         tree = _map_tree(values, model, observations)
+        posterior_draws = _draws_from_tree(tree, spec)
     else:
-        from bayeslaw.inference.nuts import sample_posterior
-
         tree = sample_posterior(model, config, random_seed)
-        names = free_variables + list(spec.form.parameter_names)
-        problems = convergence_problems(tree, names)
-    posterior_draws = _draws_from_tree(tree, spec)
-    if method == "nuts":
-        from bayeslaw.inference.pointwise import add_pointwise
-
-        add_pointwise(
-            tree,
-            posterior_draws,
-            observations,
-            likelihood=spec.likelihood,
-            random_seed=random_seed,
-        )
-    wall = time.perf_counter() - start
-    info = {
-        "form": spec.form.name,
-        "equation": spec.form.equation,
-        "pooling": spec.pooling,
-        "centered": list(spec.centered),
-        "likelihood": spec.likelihood,
-        "priors": spec.priors.to_dict()
-        | ({"nu": {"Gamma": NU_PRIOR}} if spec.likelihood == "student_t" else {}),
-        "scales": dict(spec.scales),
-        "groups": list(spec.groups),
-        "method": method,
-        "sampler": config.to_dict() if method == "nuts" else {"map_starts": config.map_starts},
-        "random_seed": random_seed,
-        "data_hash": observations.content_hash(),
-        "data_source": observations.source,
-        "n_observations": len(observations),
-        "inputs": list(observations.inputs),
-        "free_variables": free_variables,
-        "bayeslaw_version": __version__,
-        "wall_time_s": wall,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "convergence_problems": [str(p) for p in problems],
-        "form_selected_by": selected_by,
-    }
-    result = Fit(info, posterior_draws, observations, _datatree=tree)
+        _, checks = fit_checks(tree, [*free_variables, *spec.form.parameter_names], ci_prob=CI_PROB)
+        problems = [c for c in checks if not c.ok]
+        posterior_draws = _draws_from_tree(tree, spec)
+        add_pointwise(tree, posterior_draws, observations, random_seed=random_seed)
+    record = _record(
+        spec,
+        observations,
+        method=method,
+        config=config,
+        random_seed=random_seed,
+        wall=time.perf_counter() - start,
+        free_variables=free_variables,
+        problems=problems,
+    )
     if check:
-        warn_on_problems(problems)
-    return result
+        warn_on_failures(problems)
+    return Fit(record, posterior_draws, observations, _datatree=tree)

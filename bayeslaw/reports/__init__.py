@@ -1,12 +1,10 @@
-"""Reports of a fit: diagnostics, plots, the Markdown/HTML report, evaluation, comparison.
+"""Reports of a fit: diagnostics, plots, the Markdown/HTML report.
 
 - :mod:`~bayeslaw.reports.diagnostics`: :func:`diagnose_fit` -> :class:`DiagnosticsReport`
 - :mod:`~bayeslaw.reports.plots`: ``plot_law``, ``plot_predicted_vs_observed``,
-  ``plot_group_forest``, ``plot_ppc``, ``plot_trace``, ``save_figure`` (numbers in
-  :mod:`~bayeslaw.reports.plot_data`)
+  ``plot_group_forest``, ``plot_ppc``, ``plot_trace``, ``save_figure`` (one module each)
 - :mod:`~bayeslaw.reports.render`: :func:`build_report` -> :class:`Report`,
   :func:`write_report`
-- :mod:`~bayeslaw.reports.evaluation`, :mod:`~bayeslaw.reports.comparison`
 
 Names are resolved lazily, so importing this package does not import matplotlib or ArviZ.
 """
@@ -21,12 +19,12 @@ _LAZY: dict[str, str] = {
     "Report": "bayeslaw.reports.render",
     "build_report": "bayeslaw.reports.render",
     "diagnose_fit": "bayeslaw.reports.diagnostics",
-    "plot_group_forest": "bayeslaw.reports.plots",
-    "plot_law": "bayeslaw.reports.plots",
-    "plot_ppc": "bayeslaw.reports.plots",
-    "plot_predicted_vs_observed": "bayeslaw.reports.plots",
-    "plot_trace": "bayeslaw.reports.plots",
-    "save_figure": "bayeslaw.reports.plots",
+    "plot_group_forest": "bayeslaw.reports.plots.forest",
+    "plot_law": "bayeslaw.reports.plots.law",
+    "plot_ppc": "bayeslaw.reports.plots.ppc",
+    "plot_predicted_vs_observed": "bayeslaw.reports.plots.predicted",
+    "plot_trace": "bayeslaw.reports.plots.trace",
+    "save_figure": "bayeslaw.reports.plots.style",
     "write_report": "bayeslaw.reports.render",
 }
 

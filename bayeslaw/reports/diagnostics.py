@@ -1,7 +1,8 @@
-"""Sampler diagnostics of a NUTS fit: tables, verdicts and plain-language advice.
+"""Sampler diagnostics of a NUTS fit, presented: tables, verdicts and plain-language advice.
 
-:func:`diagnose_fit` reads the fit's ArviZ DataTree and returns a :class:`DiagnosticsReport`
-that holds tables and prose and never prints. It checks
+:func:`diagnose_fit` runs the checks of :mod:`bayeslaw.inference.diagnostics` (the same ones
+every fit runs) on the fit's ArviZ DataTree and returns a :class:`DiagnosticsReport` that
+holds tables and prose and never prints. It checks
 
 - **R-hat** (rank-normalised split R-hat) and **bulk/tail ESS** of every free variable of the
   model and every law parameter (``arviz_stats.summary``), and their **MCSE** relative to the
@@ -11,28 +12,18 @@ that holds tables and prose and never prints. It checks
 
 Each check gets a verdict, ``"ok"``, ``"warning"`` or ``"fail"``, with advice. A MAP fit is a
 single optimised point: these diagnostics do not apply, and the report says so. Intervals in
-the summary table are equal-tailed at :data:`~bayeslaw.inference.result.CI_PROB` (90%).
+the summary table are equal-tailed at :data:`~bayeslaw.posterior.fit.CI_PROB` (90%).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bayeslaw.errors import BayeslawError
-from bayeslaw.inference.result import CI_PROB, Fit
-from bayeslaw.models.forms import get_form
-from bayeslaw.reports.sampler_checks import (
-    Check,
-    Verdict,
-    convergence_checks,
-    loo_check,
-    sampler_checks,
-    worst,
-)
+from bayeslaw.inference.diagnostics import Check, Verdict, fit_checks, loo_check, worst
+from bayeslaw.posterior.fit import CI_PROB, Fit
 
 __all__ = ["Check", "DiagnosticsReport", "Verdict", "diagnose_fit", "free_variables"]
 
@@ -103,35 +94,16 @@ class DiagnosticsReport:
 
 
 def free_variables(fit: Fit) -> list[str]:
-    """Names of the model's free (sampled) variables, as stored in the fit's posterior.
+    """Names of the fitted model's free (sampled) variables, from the fit's record.
 
-    Read from ``fit.info["free_variables"]`` (stored at fit time). Fits saved before that
-    was stored rebuild the model from the fit's observations and settings (no compilation)
-    and read its free random variables off. Without observations, or when the rebuilt model's
-    names are not all in the posterior (a fit saved by another version), every posterior
-    variable that is not a law parameter is returned instead: deterministics included, a
+    Fits saved before free variables were recorded (format 1, bayeslaw <= 0.1) get every
+    posterior variable that is not a law parameter instead: deterministics included, a
     superset that still checks every free variable.
     """
+    if fit.record.free_variables:
+        return list(fit.record.free_variables)
     posterior = [str(v) for v in fit.datatree["posterior"].data_vars]
-    stored = [str(v) for v in fit.info.get("free_variables", [])]
-    if stored and set(stored) <= set(posterior):
-        return stored
-    if fit.observations is not None:
-        from bayeslaw.models.hierarchical import ModelSpec, build_model
-
-        try:
-            spec = ModelSpec.from_observations(
-                fit.observations,
-                form=fit.form_name,
-                pooling=str(fit.info.get("pooling", "partial")),
-                likelihood=str(fit.info.get("likelihood", "normal")),
-            )
-            names = [v.name for v in build_model(fit.observations, spec).free_RVs]
-        except BayeslawError:
-            names = []
-        if names and set(names) <= set(posterior):
-            return names
-    law = set(get_form(fit.form_name).parameter_names)
+    law = set(fit.draws.form.parameter_names)
     return sorted(v for v in posterior if v not in law)
 
 
@@ -154,7 +126,7 @@ def diagnose_fit(fit: Fit) -> DiagnosticsReport:
     >>> report = diagnose_fit(fit)  # doctest: +SKIP
     >>> report.verdict, report.checks_table()  # doctest: +SKIP
     """
-    method = str(fit.info.get("method", "nuts"))
+    method = fit.record.method
     if method == "map":
         return _not_applicable(
             method,
@@ -166,10 +138,8 @@ def diagnose_fit(fit: Fit) -> DiagnosticsReport:
         tree = fit.datatree
     except BayeslawError as err:
         return _not_applicable(method, f"No diagnostics: {err}.")
-    n_chains = int(tree["posterior"].sizes["chain"])
-    names = [*free_variables(fit), *get_form(fit.form_name).parameter_names]
-    summary = _summary(tree, names)
-    checks = [*convergence_checks(summary, n_chains), *sampler_checks(tree)]
+    names = [*free_variables(fit), *fit.draws.form.parameter_names]
+    summary, checks = fit_checks(tree, names, ci_prob=CI_PROB)
     loo, pareto_k, psis = loo_check(tree)
     if psis is not None:
         checks.append(psis)
@@ -179,19 +149,6 @@ def diagnose_fit(fit: Fit) -> DiagnosticsReport:
 def _not_applicable(method: str, text: str) -> DiagnosticsReport:
     empty = pd.DataFrame()
     return DiagnosticsReport(method, False, (), empty, empty, empty, text)
-
-
-def _summary(tree: Any, names: list[str]) -> pd.DataFrame:
-    import arviz_stats as azs
-
-    table = azs.summary(
-        tree, var_names=names, kind="all", ci_prob=CI_PROB, ci_kind="eti", round_to="none"
-    )
-    table = pd.DataFrame(table)
-    variable = [str(i).split("[", 1)[0] for i in table.index]
-    table.insert(0, "variable", variable)
-    order = np.argsort([names.index(v) for v in variable], kind="stable")
-    return table.iloc[order]
 
 
 def _text(checks: list[Check]) -> str:

@@ -4,7 +4,7 @@
 memory); :meth:`Report.to_markdown` and :meth:`Report.to_html` format it (the HTML page is
 self-contained); :func:`write_report` writes ``report.md``, ``report.html`` and every
 figure as PNG and SVG, each file atomically. Every interval is an equal-tailed credible
-interval at :data:`~bayeslaw.inference.result.CI_PROB` (90%), in raw input units.
+interval at :data:`~bayeslaw.posterior.fit.CI_PROB` (90%), in raw input units.
 """
 
 from __future__ import annotations
@@ -17,19 +17,18 @@ from typing import Any
 
 import pandas as pd
 
+from bayeslaw import atomic
 from bayeslaw.errors import BayeslawError
-from bayeslaw.inference.result import CI_PROB, POPULATION, Fit
+from bayeslaw.posterior.fit import CI_PROB, POPULATION, Fit
 from bayeslaw.reports import markup
 from bayeslaw.reports.diagnostics import DiagnosticsReport, diagnose_fit
-from bayeslaw.reports.figures import atomic_write_bytes, figure_bytes
 from bayeslaw.reports.markup import RenderedFigure, Section, Table
-from bayeslaw.reports.plots import (
-    plot_group_forest,
-    plot_law,
-    plot_ppc,
-    plot_predicted_vs_observed,
-    plot_trace,
-)
+from bayeslaw.reports.plots.forest import plot_group_forest
+from bayeslaw.reports.plots.law import plot_law
+from bayeslaw.reports.plots.ppc import plot_ppc
+from bayeslaw.reports.plots.predicted import plot_predicted_vs_observed
+from bayeslaw.reports.plots.style import figure_bytes
+from bayeslaw.reports.plots.trace import plot_trace
 from bayeslaw.reports.tables import (
     POOLING_TITLE,
     coefficient_table,
@@ -186,11 +185,12 @@ def build_report(fit: Fit, *, figures: bool = True) -> Report:
     >>> markdown = report.to_markdown()  # doctest: +SKIP
     """
     rendered, notes = _render_figures(fit) if figures else ((), ())
-    method = "MAP" if fit.info.get("method") == "map" else "NUTS"
-    pooling = POOLING_TITLE.get(str(fit.info.get("pooling")), f"pooling {fit.info.get('pooling')}")
+    model = fit.record.model
+    method = "MAP" if fit.record.sampling.is_map else "NUTS"
+    pooling = POOLING_TITLE.get(model.pooling, f"pooling {model.pooling}")
     return Report(
         title=f"Scaling-law fit: {fit.form_name} ({method}, {pooling})",
-        equation=str(fit.info.get("equation", "")),
+        equation=model.equation,
         fitting=fitting_table(fit),
         priors=priors_table(fit),
         priors_note=priors_note(fit),
@@ -233,9 +233,9 @@ def write_report(fit: Fit, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     for figure in report.figures:
         for suffix, data in (("png", figure.png), ("svg", figure.svg)):
             relative = f"figures/{figure.name}.{suffix}"
-            atomic_write_bytes(out / relative, data)
+            atomic.write_bytes(out / relative, data)
             written[relative] = out / relative
     for relative, text in (("report.md", report.to_markdown()), ("report.html", report.to_html())):
-        atomic_write_bytes(out / relative, text.encode("utf-8"))
+        atomic.write_text(out / relative, text)
         written[relative] = out / relative
     return written

@@ -1,4 +1,4 @@
-"""The report's descriptive tables, from ``Fit.info`` and ``Fit.params`` (numbers only)."""
+"""The report's descriptive tables, from the fit's record and ``Fit.params`` (numbers only)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from bayeslaw.inference.result import CI_PROB, Fit
 from bayeslaw.models.anchors import coordinates
-from bayeslaw.models.forms import get_form
+from bayeslaw.posterior.fit import CI_PROB, Fit
 
 __all__ = ["coefficient_table", "fitting_table", "priors_note", "priors_table", "provenance"]
 
@@ -34,44 +33,35 @@ def _settings(rows: list[tuple[str, Any]]) -> pd.DataFrame:
 def fitting_table(fit: Fit) -> pd.DataFrame:
     """How the fit was made: form, method and sampler settings, seed, pooling, likelihood,
     groups, observations and wall time (one ``value`` per ``setting``)."""
-    info = fit.info
-    sampler = dict(info.get("sampler") or {})
-    groups = list(info.get("groups") or fit.groups)
+    record, model = fit.record, fit.record.model
+    settings = dict(record.sampling.settings)
+    groups = list(model.groups)
     shown = ", ".join(groups[:12]) + (f" and {len(groups) - 12} more" if len(groups) > 12 else "")
-    rows: list[tuple[str, Any]] = [("form", info.get("form", fit.form_name))]
-    if info.get("form_selected_by"):
-        rows.append(("form chosen by", info["form_selected_by"]))
-    if info.get("method") == "map":
-        rows.append(("method", f"MAP (posterior mode, {sampler.get('map_starts')} starts)"))
+    rows: list[tuple[str, Any]] = [("form", model.form)]
+    if record.form_selected_by:
+        rows.append(("form chosen by", record.form_selected_by))
+    if record.sampling.is_map:
+        rows.append(("method", f"MAP (posterior mode, {settings.get('map_starts')} starts)"))
     else:
         rows += [
-            ("method", f"NUTS via {sampler.get('sampler')}"),
-            ("draws x chains", f"{sampler.get('draws')} x {sampler.get('chains')}"),
-            ("tuning steps per chain", sampler.get("tune")),
-            ("target_accept", sampler.get("target_accept")),
+            ("method", f"NUTS via {settings.get('sampler')}"),
+            ("draws x chains", f"{settings.get('draws')} x {settings.get('chains')}"),
+            ("tuning steps per chain", settings.get("tune")),
+            ("target_accept", settings.get("target_accept")),
         ]
     rows += [
-        ("random seed", info.get("random_seed")),
-        ("pooling", POOLING.get(str(info.get("pooling")), info.get("pooling"))),
+        ("random seed", record.sampling.random_seed),
+        ("pooling", POOLING.get(model.pooling, model.pooling)),
     ]
-    if info.get("pooling") == "partial":
-        centred = list(info.get("centered", []))
-        rows.append(
-            (
-                "group offsets",
-                f"centred: {', '.join(centred)}; the others non-centred"
-                if centred
-                else "non-centred",
-            )
-        )
+    if model.pooling == "partial":
+        centred = list(model.centered)
+        offsets = f"centred: {', '.join(centred)}; the others non-centred" if centred else ""
+        rows.append(("group offsets", offsets or "non-centred"))
     rows += [
-        ("likelihood", info.get("likelihood")),
+        ("likelihood", model.likelihood),
         ("groups", f"{len(groups)}: {shown}"),
-        ("observations", info.get("n_observations")),
-        (
-            "wall time",
-            f"{float(info.get('wall_time_s', float('nan'))):.1f} s (build, compile, fit)",
-        ),
+        ("observations", record.provenance.n_observations),
+        ("wall time", f"{record.wall_time_s:.1f} s (build, compile, fit)"),
     ]
     return _settings(rows)
 
@@ -80,26 +70,26 @@ def priors_table(fit: Fit) -> pd.DataFrame:
     """Every prior: those of the sampled coordinates (on their link scale; population-level
     under partial pooling), the loss floor's soft walls and the noise scale; or the flat
     priors. See :func:`priors_note` for how to read it."""
-    priors = dict(fit.info.get("priors") or {})
+    model = fit.record.model
+    priors = dict(model.priors)
     if priors.get("kind") == "flat":
         return pd.DataFrame(
             {"prior": ["flat on every law parameter; exponents uniform on [0.05, 2]"]},
             index=pd.Index(["all"], name="name"),
         )
-    partial = fit.info.get("pooling") == "partial"
-    links = {c.name: c.link for c in coordinates(get_form(fit.form_name))}
+    partial = model.pooling == "partial"
+    links = {c.name: c.link for c in coordinates(fit.draws.form)}
     rows = []
-    for name, p in (priors.get("coordinates") or {}).items():
+    for name, p in priors["coordinates"].items():
         spread = f"HalfNormal({p['group_scale']:.4g})" if partial else ""
         rows.append(
             (name, links.get(name, ""), f"Normal({p['loc']:.4g}, {p['scale']:.4g})", spread)
         )
-    if "floor" in priors:
-        rows.append(("L_inf", "identity", _floor(priors), ""))
-    if "noise_scale" in priors:
-        rows.append(("noise sd", "identity", f"HalfNormal({priors['noise_scale']:.4g})", ""))
-    if fit.info.get("likelihood") == "student_t":
-        rows.append(("nu", "identity", "the package default (bayeslaw.models.priors)", ""))
+    rows.append(("L_inf", "identity", _floor(priors), ""))
+    rows.append(("noise sd", "identity", f"HalfNormal({priors['noise_scale']:.4g})", ""))
+    if "nu" in priors:
+        nu = priors["nu"]["Gamma"]
+        rows.append(("nu", "identity", f"Gamma({nu['alpha']:.4g}, {nu['beta']:.4g})", ""))
     columns = ["name", "link", "prior", "between-group sd"]
     frame = pd.DataFrame(rows, columns=columns).set_index("name")
     return frame if partial else frame.drop(columns="between-group sd")
@@ -107,20 +97,20 @@ def priors_table(fit: Fit) -> pd.DataFrame:
 
 def priors_note(fit: Fit) -> str:
     """How to read :func:`priors_table` under the fit's pooling."""
-    pooling = fit.info.get("pooling")
-    if (fit.info.get("priors") or {}).get("kind") == "flat":
+    model = fit.record.model
+    if model.priors.get("kind") == "flat":
         return "flat priors: the MAP point is the classical least-squares fit"
     where = {
         "partial": "the population mean of each sampled coordinate; between-group sd ~ "
         "HalfNormal(group scale)",
         "none": "each group's own coordinate, independently",
         "complete": "the one coordinate every group shares",
-    }.get(str(pooling), "each sampled coordinate")
+    }.get(model.pooling, "each sampled coordinate")
     return f"prior of {where}; on the link scale of the coordinate (bayeslaw.models.priors)"
 
 
 def _floor(priors: dict[str, Any]) -> str:
-    """The loss floor's soft walls, as stored in ``info["priors"]`` (either end may be None)."""
+    """The loss floor's soft walls, as recorded (either end may be None)."""
     lower, upper = (None if v is None else float(v) for v in priors["floor"])
     width = priors.get("floor_width")
     walls = " and ".join(
@@ -145,16 +135,19 @@ def coefficient_table(params: pd.DataFrame) -> pd.DataFrame:
 
 
 def provenance(fit: Fit) -> pd.DataFrame:
-    """Where the data and the fit come from: source, hash, version, time, fit-time checks."""
-    info = fit.info
-    problems = info.get("convergence_problems") or []
+    """Where the data and the fit come from: source, hash, versions, time, fit-time checks."""
+    record = fit.record
+    p = record.provenance
+    problems = record.convergence_problems
+    versions = ", ".join(f"{k} {v}" for k, v in p.versions.items()) or "not recorded"
     rows: list[tuple[str, Any]] = [
-        ("data source", info.get("data_source")),
-        ("data hash (sha256)", info.get("data_hash")),
-        ("observations", info.get("n_observations")),
-        ("bayeslaw version", info.get("bayeslaw_version")),
-        ("created (UTC)", info.get("created")),
-        ("fit wall time", f"{float(info.get('wall_time_s', float('nan'))):.1f} s"),
+        ("data source", p.data_source),
+        ("data hash (sha256)", p.data_hash),
+        ("observations", p.n_observations),
+        ("bayeslaw version", p.bayeslaw_version),
+        ("library versions", versions),
+        ("created (UTC)", p.created),
+        ("fit wall time", f"{p.wall_time_s:.1f} s"),
         ("credible intervals", f"equal-tailed, {CI_PROB:.0%}"),
         ("convergence problems at fit time", len(problems) if problems else "none"),
     ]

@@ -9,7 +9,7 @@ import xarray as xr
 
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.inference.fitting import fit
-from bayeslaw.inference.pointwise import mean_per_observation
+from bayeslaw.inference.pointwise import training_predictive
 from bayeslaw.models.hierarchical import ModelSpec, build_model
 
 
@@ -17,8 +17,8 @@ def _pymc_log_likelihood(result) -> np.ndarray:
     spec = ModelSpec.from_observations(
         result.observations,
         form=result.form_name,
-        pooling=result.info["pooling"],
-        likelihood=result.info["likelihood"],
+        pooling=result.record.model.pooling,
+        likelihood=result.record.model.likelihood,
     )
     model = build_model(result.observations, spec)
     posterior = xr.DataTree.from_dict({"posterior": result.datatree["posterior"].to_dataset()})
@@ -42,7 +42,7 @@ def test_posterior_predictive_is_law_plus_noise(small_fit):
         small_fit.draws.n_draws, -1
     )
     assert replicated.shape[1] == len(small_fit.observations)
-    mu = mean_per_observation(small_fit.draws, small_fit.observations)
+    mu = training_predictive(small_fit.draws, small_fit.observations).mean
     sigma = small_fit.draws.noise[:, small_fit.observations.group_index]
     z = (replicated - mu) / sigma
     assert abs(z.mean()) < 0.02

@@ -73,7 +73,7 @@ def test_population_level_is_recovered(recovered):
 def test_sampler_is_clean(recovered):
     _, result = recovered
     assert int(result.datatree["sample_stats"]["diverging"].sum()) == 0
-    assert not [p for p in result.info["convergence_problems"] if p.startswith("R-hat")]
+    assert not [p for p in result.record.convergence_problems if p.startswith("R-hat")]
 
 
 def test_many_groups_sample_cleanly():
@@ -87,8 +87,8 @@ def test_many_groups_sample_cleanly():
 
     sim = simulate_moe(form="moe_additive", n_groups=10, seed=5)
     result = fit(sim.observations, random_seed=5, progressbar=False, check=False)
-    assert result.info["centered"] == ["L_ref", "A_slope"]
-    names = result.info["free_variables"] + ["L_inf", "A", "alpha", "B", "beta"]
+    assert result.record.model.centered == ("L_ref", "A_slope")
+    names = [*result.record.free_variables, "L_inf", "A", "alpha", "B", "beta"]
     summary = arviz_stats.summary(
         result.datatree, var_names=names, kind="diagnostics", round_to="none"
     )

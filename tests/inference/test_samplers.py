@@ -22,7 +22,7 @@ def _tiny_fit(sampler: str):
 
 def _check(result, sampler: str) -> None:
     tree = result.datatree
-    assert result.info["sampler"]["sampler"] == sampler
+    assert result.record.sampling.settings["sampler"] == sampler
     assert tree["posterior"].sizes["chain"] == 2
     assert tree["posterior"].sizes["draw"] == 30
     assert {"log_likelihood", "posterior_predictive", "sample_stats"} <= set(tree.children)

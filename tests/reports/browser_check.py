@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayeslaw.inference.result import Fit
+from bayeslaw.posterior.fit import Fit
 
 CHROMIUM = "chromium"
 WINDOW = (1200, 3000)

@@ -1,8 +1,7 @@
-"""Fixtures for the report tests: one tiny NUTS fit per session, and fits derived from it.
+"""Fixtures for the report tests: one tiny NUTS fit and one MAP fit per session.
 
 The NUTS fit is deliberately tiny (2 groups, 2 chains x 50 draws): these tests check the
-plumbing of diagnostics, plots and reports, not the quality of the posterior. The MAP-like
-fit is hand-built from its first draw (a real MAP fit takes far longer than the rest).
+plumbing of diagnostics, plots and reports, not the quality of the posterior.
 """
 
 from __future__ import annotations
@@ -13,8 +12,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from bayeslaw.inference.posterior import PosteriorDraws
-from bayeslaw.inference.result import Fit
+from bayeslaw.posterior.fit import Fit
 
 matplotlib.use("Agg")
 
@@ -37,31 +35,14 @@ def tiny_fit() -> Fit:
     return fit(obs, draws=50, tune=50, chains=2, progressbar=False, random_seed=1, check=False)
 
 
-def _first_draw(draws: PosteriorDraws) -> PosteriorDraws:
-    population = None
-    if draws.population is not None:
-        population = {k: (mu[:1], sd[:1]) for k, (mu, sd) in draws.population.items()}
-    return dataclasses.replace(
-        draws,
-        theta={k: v[:1] for k, v in draws.theta.items()},
-        noise=draws.noise[:1],
-        nu=None if draws.nu is None else draws.nu[:1],
-        population=population,
-    )
-
-
 @pytest.fixture(scope="session")
-def map_fit(tiny_fit: Fit) -> Fit:
-    """A MAP-shaped fit: one draw, a DataTree with only posterior and observed data."""
-    import xarray as xr
+def map_fit() -> Fit:
+    """A real MAP fit (partial pooling) of the tiny fit's data; treat it as read-only."""
+    from bayeslaw.datasets import simulate_moe
+    from bayeslaw.inference.fitting import fit
 
-    tree = tiny_fit.datatree
-    posterior = tree["posterior"].to_dataset().isel(chain=[0], draw=[0])
-    map_tree = xr.DataTree.from_dict(
-        {"posterior": posterior, "observed_data": tree["observed_data"].to_dataset()}
-    )
-    info = {**tiny_fit.info, "method": "map", "sampler": {"map_starts": 12}}
-    return Fit(info, _first_draw(tiny_fit.draws), tiny_fit.observations, _datatree=map_tree)
+    obs = simulate_moe(n_groups=2, seed=0).observations
+    return fit(obs, method="map", random_seed=1)
 
 
 @pytest.fixture

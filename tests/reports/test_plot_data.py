@@ -6,18 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayeslaw.errors import FitNotReadyError
-from bayeslaw.inference.result import POPULATION, Fit
-from bayeslaw.reports.check_data import pit_values, ppc_replicates, trace_data
-from bayeslaw.reports.plot_data import (
-    ReportError,
-    dodge,
-    group_forest,
-    interval_position,
-    law_curves,
-    predicted_vs_observed,
-    series_values,
-)
+from bayeslaw.errors import FitNotReadyError, ReportError
+from bayeslaw.posterior.fit import POPULATION, Fit
+from bayeslaw.reports.plots.forest import group_forest
+from bayeslaw.reports.plots.law import law_curves, series_values
+from bayeslaw.reports.plots.ppc import pit_values, ppc_replicates
+from bayeslaw.reports.plots.predicted import dodge, interval_position, predicted_vs_observed
+from bayeslaw.reports.plots.trace import trace_data
 
 N, E = "dense_parameter_count", "num_experts"
 

@@ -7,18 +7,14 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from bayeslaw.errors import FitNotReadyError
-from bayeslaw.inference.result import POPULATION, Fit
-from bayeslaw.reports.figures import tick_label
-from bayeslaw.reports.plot_data import ReportError
-from bayeslaw.reports.plots import (
-    plot_group_forest,
-    plot_law,
-    plot_ppc,
-    plot_predicted_vs_observed,
-    plot_trace,
-    save_figure,
-)
+from bayeslaw.errors import FitNotReadyError, ReportError
+from bayeslaw.posterior.fit import POPULATION, Fit
+from bayeslaw.reports.plots.forest import plot_group_forest
+from bayeslaw.reports.plots.law import plot_law
+from bayeslaw.reports.plots.ppc import plot_ppc
+from bayeslaw.reports.plots.predicted import plot_predicted_vs_observed
+from bayeslaw.reports.plots.style import save_figure, tick_label
+from bayeslaw.reports.plots.trace import plot_trace
 
 PARAMETERS = ("L_inf", "A", "alpha", "B", "beta")
 

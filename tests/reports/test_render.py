@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from bayeslaw.data import load_observations
-from bayeslaw.inference.posterior import PosteriorDraws
-from bayeslaw.inference.result import Fit
 from bayeslaw.models.forms import get_form
+from bayeslaw.posterior.draws import PosteriorDraws
+from bayeslaw.posterior.fit import Fit
 from bayeslaw.reports.markup import Section, Table, cell, to_html, to_markdown
 from bayeslaw.reports.render import FIGURES, Report, build_report, write_report
 from bayeslaw.reports.tables import coefficient_table, priors_table
@@ -29,7 +29,7 @@ def report(tiny_fit: Fit) -> Report:
 def test_markdown_has_every_part(report: Report, tiny_fit: Fit):
     md = report.to_markdown()
     assert md.startswith("# Scaling-law fit: moe_additive (NUTS, partial pooling)")
-    assert tiny_fit.info["equation"] in md
+    assert tiny_fit.record.model.equation in md
     headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
     assert headings == [
         "Law", "How it was fitted", "Coefficients", "Figures", "Diagnostics", "Provenance"
@@ -42,7 +42,12 @@ def test_markdown_has_every_part(report: Report, tiny_fit: Fit):
     assert re.search(r"\| R-hat \| (ok|warning|fail) \|", md)
     assert re.search(r"\| PSIS-LOO \| (ok|warning|fail) \|", md)
     assert f"Overall verdict: {report.diagnostics.verdict}." in md
-    for needle in ("NUTS via nutpie", "50 x 2", "| random seed | 1 |", tiny_fit.info["data_hash"]):
+    for needle in (
+        "NUTS via nutpie",
+        "50 x 2",
+        "| random seed | 1 |",
+        tiny_fit.record.provenance.data_hash,
+    ):
         assert needle in md
     assert "synthetic: simulate_moe" in md and "wall time" in md
     assert "| group offsets | non-centred |" in md  # 3 groups: nothing centred
@@ -132,7 +137,7 @@ def test_markup_escaping():
     assert cell(float("nan")) == "nan" and cell(3) == "3"
 
 
-def _hand_built_fit(inputs: tuple[str, ...], form: str) -> Fit:
+def _hand_built_fit(inputs: tuple[str, ...], form: str, make_record) -> Fit:
     """A 20-draw, no-pooling posterior of ``form`` with data, but no DataTree (as if loaded)."""
     rng = np.random.default_rng(0)
     n = rng.choice([1e7, 1e8, 1e9], size=30)
@@ -151,7 +156,7 @@ def _hand_built_fit(inputs: tuple[str, ...], form: str) -> Fit:
     x = get_form(form).scale_inputs({k: frame[k].to_numpy() for k in inputs}, draws.scales)
     frame["loss_validation"] = get_form(form)(x, {k: v[0, 0] for k, v in draws.theta.items()})
     obs = load_observations(frame.assign(group="g"), inputs=list(inputs))
-    return Fit({"form": form, "pooling": "none", "method": "nuts"}, draws, obs)
+    return Fit(make_record(draws), draws, obs)
 
 
 @pytest.mark.parametrize(
@@ -161,8 +166,8 @@ def _hand_built_fit(inputs: tuple[str, ...], form: str) -> Fit:
         (("params", "tokens", "data"), "additive(params,tokens,data)"),
     ],
 )
-def test_report_of_other_forms_without_datatree(inputs, form):
-    fit = _hand_built_fit(inputs, form)
+def test_report_of_other_forms_without_datatree(inputs, form, make_record):
+    fit = _hand_built_fit(inputs, form, make_record)
     report = build_report(fit)
     assert {f.name for f in report.figures} == {
         "law", "predicted_vs_observed", "group_forest", "ppc"

@@ -1,5 +1,8 @@
 """Group-level parameters against the population distribution (a forest plot).
 
+:func:`group_forest` is :meth:`Fit.params <bayeslaw.posterior.fit.Fit.params>` in long form;
+:func:`plot_group_forest` draws it.
+
 Named parts (``{p}`` a parameter): ``group_points:{p}``, ``group_intervals:{p}``,
 ``population_point:{p}``, ``population_interval:{p}``, ``population_band:{p}``,
 ``population_median:{p}``. Intervals are equal-tailed at ``ci_prob`` (default 90%).
@@ -11,13 +14,30 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
-from bayeslaw.inference.result import CI_PROB, POPULATION, Fit
-from bayeslaw.reports.figures import group_colors, pct, plain_log_axis
-from bayeslaw.reports.plot_data import ReportError, group_forest
+from bayeslaw.errors import ReportError
+from bayeslaw.posterior.fit import CI_PROB, POPULATION, Fit
+from bayeslaw.reports.plots.style import group_colors, pct, plain_log_axis
 
-__all__ = ["plot_group_forest"]
+__all__ = ["group_forest", "plot_group_forest"]
+
+
+def group_forest(fit: Fit, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Per-group and population-level parameters in raw units: mean, median and ETI
+    (:meth:`Fit.params`), with ``population`` marking the rows of a new group drawn from the
+    population distribution (partial pooling only), labelled ``<population>``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group``, ``parameter``, ``mean``, ``median``, ``lower``, ``upper``, ``population``.
+    """
+    out = fit.params(ci_prob=ci_prob, raw=True).reset_index()
+    out["population"] = out["group"] == POPULATION
+    out.attrs.update(ci_prob=ci_prob, pooling=fit.draws.pooling)
+    return out
 
 
 def plot_group_forest(

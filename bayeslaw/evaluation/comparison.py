@@ -7,13 +7,11 @@ Two questions, two scores:
   k above arviz' sample-size-aware ``good_k`` (<= 0.7; where the LOO estimate is
   unreliable).
 - **Extrapolation** -- hold out the largest model size *of the training data*, fit on the
-  rest, and score the held-out rows (:func:`bayeslaw.reports.evaluation.score`): mean log
+  rest, and score the held-out rows (:func:`bayeslaw.evaluation.scoring.score`): mean log
   predictive density (``extrap_elpd``), R^2, and 90% observation-interval coverage.
 
-The ``form="auto"`` rule: **the form with the highest extrapolation ELPD** (the mean log
-predictive density of the held-out largest size). A proper scoring rule rewards accurate
-*and* honestly calibrated predictions of larger models, which is what scaling laws are for.
-It only ever looks at the training data it is given, never at a test split.
+The ``form="auto"`` rule (:mod:`bayeslaw.evaluation.selection`) ranks forms by the
+extrapolation ELPD computed here.
 """
 
 from __future__ import annotations
@@ -26,13 +24,14 @@ import pandas as pd
 
 from bayeslaw.data import Observations
 from bayeslaw.errors import FormError
+from bayeslaw.evaluation.scoring import score, split_largest
+from bayeslaw.inference.fitting import fit
 from bayeslaw.models.forms import get_form
-from bayeslaw.reports.evaluation import score, split_largest
 
-__all__ = ["AUTO_CANDIDATES", "compare_forms", "select_form"]
+__all__ = ["MOE_FORMS", "compare_forms"]
 
-#: Forms ``form="auto"`` chooses among (those whose inputs the data have).
-AUTO_CANDIDATES = ("moe_additive", "moe_multiplicative", "moe_interaction")
+#: The MoE forms compared by default.
+MOE_FORMS = ("moe_additive", "moe_multiplicative", "moe_interaction")
 
 
 def _loo_table(fits: dict[str, Any]) -> pd.DataFrame:
@@ -65,7 +64,7 @@ def _loo_rows(trees: dict[str, Any]) -> pd.DataFrame:
 
 def compare_forms(
     obs: Observations,
-    forms: Sequence[str] = AUTO_CANDIDATES,
+    forms: Sequence[str] = MOE_FORMS,
     *,
     pooling: str = "partial",
     random_seed: int = 0,
@@ -82,8 +81,6 @@ def compare_forms(
         ``p_loo``, ``pareto_k_bad`` (observations with Pareto k above ``good_k``),
         ``elpd_diff``, ``weight``.
     """
-    from bayeslaw.inference.fitting import fit
-
     if not forms:
         raise FormError("compare_forms needs at least one form")
     inner_train, inner_test = split_largest(obs)
@@ -105,16 +102,3 @@ def compare_forms(
         table = table.join(_loo_table(full))
     table.index.name = "form"
     return table.sort_values("extrap_elpd", ascending=False)
-
-
-def select_form(obs: Observations, *, random_seed: int = 0, **fit_kwargs: Any) -> str:
-    """The ``form="auto"`` choice: highest extrapolation ELPD among :data:`AUTO_CANDIDATES`
-    whose inputs ``obs`` has (documented in this module)."""
-    candidates = [f for f in AUTO_CANDIDATES if set(get_form(f).inputs) <= set(obs.inputs)]
-    if not candidates:
-        raise FormError(
-            f"form='auto' chooses among {list(AUTO_CANDIDATES)}, none of which fits inputs "
-            f"{list(obs.inputs)}; name a form, e.g. 'additive({','.join(obs.inputs)})'"
-        )
-    table = compare_forms(obs, candidates, random_seed=random_seed, loo=False, **fit_kwargs)
-    return str(table.index[0])

@@ -9,15 +9,16 @@ import pytest
 from bayeslaw.data import load_observations
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.errors import DataError
-from bayeslaw.inference.posterior import PosteriorDraws
-from bayeslaw.inference.result import Fit
-from bayeslaw.reports.evaluation import evaluate, score, split_largest
+from bayeslaw.evaluation.protocol import evaluate
+from bayeslaw.evaluation.scoring import score, split_largest
+from bayeslaw.posterior.draws import PosteriorDraws
+from bayeslaw.posterior.fit import Fit
 
 N, E = "dense_parameter_count", "num_experts"
 TINY = {"draws": 60, "tune": 60, "chains": 1, "progressbar": False, "check": False}
 
 
-def _point_fit(noise: float) -> Fit:
+def _point_fit(noise: float, make_record) -> Fit:
     """A one-draw posterior of the additive law: L = 2 + 1 * (N/1e8)^-0.5 + 0 * E^-1."""
     theta = {"L_inf": 2.0, "A": 1.0, "alpha": 0.5, "B": 0.0, "beta": 1.0}
     draws = PosteriorDraws(
@@ -28,11 +29,11 @@ def _point_fit(noise: float) -> Fit:
         theta={k: np.array([[v]]) for k, v in theta.items()},
         noise=np.array([[noise]]),
     )
-    return Fit({"form": "moe_additive"}, draws)
+    return Fit(make_record(draws, method="map"), draws)
 
 
-def test_metrics_by_hand():
-    fit = _point_fit(noise=0.1)
+def test_metrics_by_hand(make_record):
+    fit = _point_fit(noise=0.1, make_record=make_record)
     n = np.array([1e8, 4e8, 1e10, 1e8])
     law = 2.0 + (n / 1e8) ** -0.5
     y = law + np.array([0.0, 0.05, -0.2, 0.3])

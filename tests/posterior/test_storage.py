@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bayeslaw.errors import FitArtifactError
-from bayeslaw.inference.persistence import load_fit
+from bayeslaw.posterior.fit import load_fit
 
 GRID = {"dense_parameter_count": np.array([2e7, 1.3e9]), "num_experts": np.array([1.0, 64.0])}
 
@@ -29,14 +29,18 @@ def test_round_trip_predictions_are_identical(small_fit, saved):
             np.testing.assert_array_equal(
                 a[["mean", "lower", "upper"]], b[["mean", "lower", "upper"]]
             )
-    assert loaded.info == json.loads(json.dumps(small_fit.info, default=str))
+    assert loaded.record == small_fit.record
     assert "posterior" in loaded.datatree.children
 
 
-def test_artifact_is_self_describing(saved):
+def test_artifact_is_self_describing(saved, small_fit):
     meta = json.loads((saved / "fit.json").read_text())
-    for key in ("form", "pooling", "priors", "bayeslaw_version", "data_hash", "scales"):
-        assert key in meta["info"]
+    assert meta["format_version"] == 2
+    assert meta["model"]["form"] == "moe_additive" and meta["model"]["pooling"] == "partial"
+    assert meta["model"]["groups"] == ["group_0", "group_1", "group_2"]
+    assert meta["provenance"]["data_hash"] == small_fit.observations.content_hash()
+    assert meta["sampling"]["settings"]["draws"] == 300
+    assert set(meta["provenance"]["versions"]) >= {"pymc", "nutpie", "numpy"}
     params = json.loads((saved / "params.json").read_text())
     assert set(params["coefficients"]["group_0"]) == {"L_inf", "A", "alpha", "B", "beta"}
     lower, upper = params["intervals"]["group_0"]["alpha"]
@@ -63,7 +67,7 @@ def test_damaged_artifacts_raise(small_fit, tmp_path):
     (path / "posterior.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(FitArtifactError, match="checksum"):
         load_fit(path)
-    (path / "fit.json").write_text('{"format_version": 1, "inf')
+    (path / "fit.json").write_text('{"format_version": 2, "mod')
     with pytest.raises(FitArtifactError, match="corrupted"):
         load_fit(path)
     with pytest.raises(FitArtifactError, match="no saved fit"):
@@ -72,7 +76,9 @@ def test_damaged_artifacts_raise(small_fit, tmp_path):
 
 def test_mismatch_and_foreign_directory(small_fit, saved, tmp_path):
     with pytest.raises(FitArtifactError, match="data_hash"):
-        load_fit(saved, expect={"data_hash": "0" * 64})
+        load_fit(saved, data_hash="0" * 64)
+    with pytest.raises(FitArtifactError, match="form='moe_additive', expected"):
+        load_fit(saved, form="moe_interaction")
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")

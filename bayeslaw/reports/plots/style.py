@@ -1,10 +1,9 @@
-"""Shared figure helpers: colours, plain-number log axes, rendering and atomic saving."""
+"""What every plot shares: colours, plain-number log axes, rendering, atomic saving."""
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,10 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from bayeslaw import atomic
+
 __all__ = [
-    "atomic_write_bytes",
+    "binomial_range",
     "figure_bytes",
     "group_colors",
     "pct",
@@ -26,11 +27,22 @@ __all__ = [
 
 #: Resolution of PNG output.
 DPI = 110
+#: Pointwise probability of the reference ranges drawn in PIT and rank histograms.
+REFERENCE_PROB = 0.9
 
 
 def pct(ci_prob: float) -> str:
     """``0.9`` -> ``"90%"``: how every interval is labelled."""
     return f"{ci_prob:.0%}"
+
+
+def binomial_range(n: int, p: float) -> tuple[float, float]:
+    """The central :data:`REFERENCE_PROB` range of a Binomial(n, p) count: where a histogram
+    bin of uniform values falls."""
+    from scipy.stats import binom
+
+    tail = (1 - REFERENCE_PROB) / 2
+    return float(binom.ppf(tail, n, p)), float(binom.ppf(1 - tail, n, p))
 
 
 def group_colors(groups: Sequence[str]) -> dict[str, Any]:
@@ -76,7 +88,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) ->
     out = {}
     for fmt in ("png", "svg"):
         target = base.with_name(f"{base.name}.{fmt}")
-        atomic_write_bytes(target, figure_bytes(fig, fmt, dpi=dpi))
+        atomic.write_bytes(target, figure_bytes(fig, fmt, dpi=dpi))
         out[fmt] = target
     return out
 
@@ -90,16 +102,3 @@ def figure_bytes(fig: Figure, fmt: str, *, dpi: int = DPI) -> bytes:
     with mpl.rc_context({"svg.hashsalt": "bayeslaw", "svg.fonttype": "none"}):
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
     return buffer.getvalue()
-
-
-def atomic_write_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary sibling file and :func:`os.replace`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a written file should not be
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

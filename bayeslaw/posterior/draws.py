@@ -13,13 +13,13 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from bayeslaw.errors import FitArtifactError, PredictionInputError
 from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, get_form
+from bayeslaw.posterior.predictive import PredictiveDraws
 
 __all__ = ["MIN_UNSEEN_SAMPLES", "PosteriorDraws", "group_seed"]
 
@@ -113,9 +113,27 @@ class PosteriorDraws:
         pick = rng.integers(0, len(self.groups), size=noise.shape[0])
         return noise[np.arange(noise.shape[0]), pick]
 
+    def group_nu(self, group: str) -> np.ndarray | None:
+        """Student-t ``nu`` aligned with :meth:`group_theta`'s draws (None for Normal noise);
+        an unseen group's draws are tiled, and so is ``nu``."""
+        if self.nu is None:
+            return None
+        reps = 1 if group in self.groups else self.unseen_replicates
+        return np.resize(self.nu, self.n_draws * reps)
+
     def mean_draws(self, inputs: Mapping[str, np.ndarray], group: str) -> np.ndarray:
         """Draws ``(S, n)`` of the mean loss at raw ``inputs`` (arrays of length ``n``)."""
         return self._evaluate(self.form, inputs, self.group_theta(group))
+
+    def predictive(self, inputs: Mapping[str, np.ndarray], group: str) -> PredictiveDraws:
+        """The posterior predictive of ``group`` at raw ``inputs``: mean, noise and ``nu``
+        per draw, aligned (for an unseen group, the population's simulated draws)."""
+        nu = self.group_nu(group)
+        return PredictiveDraws(
+            mean=self.mean_draws(inputs, group),
+            noise=self.group_noise(group)[:, None],
+            nu=None if nu is None else nu[:, None],
+        )
 
     def posterior_mean(
         self, inputs: Mapping[str, np.ndarray], group: str, *, chunk: int = 256
@@ -153,7 +171,15 @@ class PosteriorDraws:
             np.savez(fh, **self.to_arrays())  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: Path, meta: Mapping[str, Any]) -> PosteriorDraws:
+    def load(
+        cls,
+        path: Path,
+        *,
+        form_name: str,
+        scales: Mapping[str, float],
+        groups: tuple[str, ...],
+        pooling: str,
+    ) -> PosteriorDraws:
         """Read draws written by :meth:`save`, with the metadata stored beside them."""
         try:
             with np.load(path, allow_pickle=False) as npz:
@@ -167,10 +193,10 @@ class PosteriorDraws:
                 name = key[len("population/") : -len("/mu")]
                 population[name] = (arrays[key], arrays[f"population/{name}/sigma"])
         draws = cls(
-            form_name=meta["form"],
-            scales=dict(meta["scales"]),
-            groups=tuple(meta["groups"]),
-            pooling=meta["pooling"],
+            form_name=form_name,
+            scales=dict(scales),
+            groups=tuple(groups),
+            pooling=pooling,
             theta=theta,
             noise=arrays.get("noise", np.empty((0, 0))),
             nu=arrays.get("nu"),

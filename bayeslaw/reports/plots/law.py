@@ -1,20 +1,13 @@
-"""Plots of a fitted law: keyword-only functions that return a matplotlib Figure.
+"""The fitted law over its inputs: posterior mean and credible band, data, extrapolation.
 
-Each function draws numbers computed in :mod:`bayeslaw.reports.plot_data` and names its
-visual parts with ``gid`` (also the element ids in SVG output), so callers can find,
-restyle or hide them. Bands and error bars are equal-tailed credible intervals (ETI) at
-``ci_prob``, by default :data:`~bayeslaw.inference.result.CI_PROB` (90%). Figures are built
-with :class:`matplotlib.figure.Figure` (no pyplot state): nothing needs closing.
+:func:`law_curves` computes the numbers (a DataFrame), :func:`plot_law` draws them, in the
+manner of ``arviz_plots.plot_lm`` (which has no notion of a law's extrapolation region).
+Bands are equal-tailed credible intervals (ETI) of the expected loss at ``ci_prob``, by
+default :data:`~bayeslaw.posterior.fit.CI_PROB` (90%).
 
-Named parts (``{g}`` a group, ``{v}`` a value of the series input):
-
-- :func:`plot_law`: ``band:{g}:{v}``, ``mean:{g}:{v}``, ``observed:{g}``,
-  ``extrapolation:{g}``; one axes per group with ``gid`` ``panel:{g}``.
-- :func:`plot_predicted_vs_observed`: ``points:{g}``, ``intervals:{g}``, ``identity``,
-  ``residuals:{g}``, ``interval_band``.
-- :func:`plot_group_forest`: see :mod:`bayeslaw.reports.forest`.
-- :func:`plot_ppc` and :func:`plot_trace`: see :mod:`bayeslaw.reports.check_plots`.
-- :func:`save_figure`: PNG and SVG, written atomically (:mod:`bayeslaw.reports.figures`).
+Named parts (``{g}`` a group, ``{v}`` a value of the series input): ``band:{g}:{v}``,
+``mean:{g}:{v}``, ``observed:{g}``, ``extrapolation:{g}``; one axes per group with ``gid``
+``panel:{g}``.
 """
 
 from __future__ import annotations
@@ -24,35 +17,112 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from bayeslaw.inference.result import CI_PROB, Fit, PredictKind
-from bayeslaw.reports.check_plots import plot_ppc, plot_trace
-from bayeslaw.reports.figures import group_colors, pct, plain_log_axis, save_figure
-from bayeslaw.reports.forest import plot_group_forest
-from bayeslaw.reports.plot_data import (
-    dodge,
-    interval_position,
-    law_axes,
-    law_curves,
-    observations_of,
-    predicted_vs_observed,
-)
+from bayeslaw.data import GROUP
+from bayeslaw.posterior.fit import CI_PROB, Fit
+from bayeslaw.reports.plots.style import pct, plain_log_axis
 
-__all__ = [
-    "plot_group_forest",
-    "plot_law",
-    "plot_ppc",
-    "plot_predicted_vs_observed",
-    "plot_trace",
-    "save_figure",
-]
+__all__ = ["law_axes", "law_curves", "plot_law", "series_values"]
 
+#: The x input when a form has it.
+N = "dense_parameter_count"
+#: Most curves drawn per panel of :func:`plot_law`.
+MAX_SERIES = 5
+#: Default extrapolation: this many times the largest observed size.
+EXTRAPOLATION_FACTOR = 10.0
 PANEL_W, PANEL_H = 4.6, 3.6
 EXTRAPOLATION_COLOR = "0.55"
+
+
+def _round_sig(values: np.ndarray, digits: int = 2) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    exponent = np.floor(np.log10(np.abs(values)))
+    return np.asarray(np.round(values / 10**exponent, digits - 1) * 10**exponent)
+
+
+def series_values(values: np.ndarray, max_series: int = MAX_SERIES) -> np.ndarray:
+    """A readable subset of an input's values: at most ``max_series`` of its distinct values,
+    spread evenly in rank (smallest and largest kept); log quantiles for continuous inputs."""
+    distinct = np.unique(values)
+    if distinct.size > 3 * max_series:  # continuous: rounded log-spaced quantiles
+        quantiles = np.exp(np.quantile(np.log(distinct), np.linspace(0, 1, max_series)))
+        return np.unique(_round_sig(quantiles))
+    if distinct.size <= max_series:
+        return distinct
+    return distinct[np.unique(np.round(np.linspace(0, distinct.size - 1, max_series)).astype(int))]
+
+
+def law_axes(fit: Fit) -> tuple[str, str | None]:
+    """The x input (dense parameters when the form has them) and the series input, if any."""
+    inputs = fit.draws.form.inputs
+    x = N if N in inputs else inputs[0]
+    rest = [name for name in inputs if name != x]
+    return x, (rest[0] if rest else None)
+
+
+def law_curves(
+    fit: Fit,
+    *,
+    group: str,
+    ci_prob: float = CI_PROB,
+    extrapolate_to: float | None = None,
+    n_points: int = 60,
+) -> pd.DataFrame:
+    """Posterior mean and ETI of the expected loss along the x input, one curve per value
+    of the series input (see :func:`law_axes`, :func:`series_values`); any further input is
+    held at its geometric mean over the data (``attrs["held"]``).
+
+    Parameters
+    ----------
+    fit : Fit
+    group : str
+        A fitted group, or any other name for a new group (population level).
+    ci_prob : float
+        Probability of the equal-tailed interval (default 0.9).
+    extrapolate_to : float, optional
+        Largest x to draw; default 10 times the largest observed x. Curves start at the
+        smallest observed x.
+    n_points : int
+        Points per curve (log-spaced, plus the largest observed x itself).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every input, ``mean``, ``lower``, ``upper``, ``group``, ``seen_group``, ``series``
+        (the series input's value, NaN without one) and ``extrapolated`` (x beyond the
+        largest x observed for this group, or in all data for a new group).
+    """
+    obs = fit.fitted_observations()
+    x_name, series_name = law_axes(fit)
+    frame = obs.frame
+    rows = frame[frame[GROUP] == group]
+    largest = float((rows if len(rows) else frame)[x_name].max())
+    end = largest * EXTRAPOLATION_FACTOR if extrapolate_to is None else float(extrapolate_to)
+    start = float(frame[x_name].min())
+    grid = np.unique(np.append(np.geomspace(start, max(end, largest), n_points), largest))
+    grid = grid[grid <= max(end, largest)]
+    series = [np.nan] if series_name is None else series_values(frame[series_name].to_numpy())
+    others = [n for n in fit.draws.form.inputs if n not in (x_name, series_name)]
+    held = {n: _round_sig(np.exp(np.mean(np.log(frame[n].to_numpy())))[None])[0] for n in others}
+    parts = []
+    for value in series:
+        inputs = {x_name: grid} | {n: np.full(grid.shape, v) for n, v in held.items()}
+        if series_name is not None:
+            inputs[series_name] = np.full(grid.shape, value)
+        part = fit.predict(pd.DataFrame(inputs), group=group, ci_prob=ci_prob)
+        part["series"] = value
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["extrapolated"] = out[x_name] > largest
+    out.attrs.update(
+        x=x_name, series=series_name, held=held, largest_observed=largest, ci_prob=ci_prob
+    )
+    return out
 
 
 def plot_law(
@@ -88,7 +158,7 @@ def plot_law(
         g: law_curves(fit, group=g, ci_prob=ci_prob, extrapolate_to=extrapolate_to) for g in groups
     }
     x_name, series_name = law_axes(fit)
-    frame = observations_of(fit).frame
+    frame = fit.fitted_observations().frame
     series = np.unique(next(iter(curves.values()))["series"].to_numpy())
     cmap = colormaps["viridis"]
     colors = {v: cmap(0.9 * i / max(len(series) - 1, 1)) for i, v in enumerate(series)}
@@ -98,7 +168,7 @@ def plot_law(
     fig = Figure(figsize=(width, PANEL_H * nrows + 0.7), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     for ax, g in zip(axes.flat, groups, strict=False):
-        _law_panel(ax, curves[g], frame[frame["group"] == g], colors, g, fit)
+        _law_panel(ax, curves[g], frame[frame[GROUP] == g], colors, g, fit)
     for ax in axes.flat[len(groups) :]:
         ax.set_visible(False)
     for col in range(ncols):  # the lowest visible panel of each column
@@ -175,7 +245,7 @@ def _law_panel(
         ]
         ax.scatter(
             observed[x_name],
-            observed["loss_validation"],
+            observed[fit.fitted_observations().target],
             c=point_colors,
             s=14,
             edgecolors="0.15",
@@ -190,70 +260,3 @@ def _law_panel(
     ax.grid(alpha=0.25, which="major")
     seen = "" if fit.draws.is_seen(group) else " (new group: population level)"
     ax.set_title(f"{group}{seen}", fontsize="medium")
-
-
-def plot_predicted_vs_observed(
-    fit: Fit, *, ci_prob: float = CI_PROB, kind: PredictKind = "observation"
-) -> Figure:
-    """Posterior mean against observed loss with the ETI of a new observation
-    (``kind="observation"``, default) or of the expected loss (``kind="mean"``), left; and
-    each observation's position in its interval against dense parameters, right: the
-    residual divided by the distance from the mean to the interval's bound on its side, so
-    that the interval is [-1, 1] for every point. The title gives the share inside.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Named parts listed in the module docstring.
-    """
-    table = predicted_vs_observed(fit, ci_prob=ci_prob, kind=kind)
-    x_name, _ = law_axes(fit)
-    colors = group_colors(fit.groups)
-    fig = Figure(figsize=(11.5, 4.6), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    right.axhspan(
-        -1, 1, color="0.5", alpha=0.18, lw=0, gid="interval_band", label=f"{pct(ci_prob)} interval"
-    )
-    position = interval_position(table)
-    for g, rows in table.groupby("group", sort=False):
-        c = colors.get(str(g), "0.4")
-        left.vlines(
-            rows["observed"],
-            rows["lower"],
-            rows["upper"],
-            color=c,
-            alpha=0.45,
-            lw=1,
-            gid=f"intervals:{g}",
-        )
-        left.scatter(
-            rows["observed"], rows["mean"], color=c, s=12, zorder=3, gid=f"points:{g}", label=str(g)
-        )
-        right.scatter(
-            dodge(table, rows.index, x_name),
-            position.loc[rows.index],
-            color=c,
-            s=10,
-            zorder=3,
-            gid=f"residuals:{g}",
-        )
-    lo = float(min(table["observed"].min(), table["lower"].min()))
-    hi = float(max(table["observed"].max(), table["upper"].max()))
-    left.plot([lo, hi], [lo, hi], color="0.3", lw=1, ls="--", gid="identity", label="y = x")
-    left.set(xlabel="observed loss", ylabel="posterior mean of the loss", aspect="equal")
-    right.axhline(0.0, color="0.3", lw=0.8, ls="--")
-    right.set(
-        xscale="log",
-        xlabel=f"{x_name} (points at one size spread apart)",
-        ylabel=f"position in the {pct(ci_prob)} interval (bounds at ±1)",
-    )
-    plain_log_axis(right, "x")
-    for ax in (left, right):
-        ax.grid(alpha=0.25)
-    fig.legend(loc="outside right upper", fontsize="small", title="group")
-    what = "a new observation" if kind == "observation" else "the expected loss"
-    fig.suptitle(
-        f"Predicted vs observed, with {pct(ci_prob)} equal-tailed intervals for {what}: "
-        f"{table['inside'].mean():.0%} of {len(table)} observations inside"
-    )
-    return fig

@@ -6,8 +6,8 @@ import pytest
 
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.errors import FormError
-from bayeslaw.inference.fitting import fit
-from bayeslaw.reports.comparison import compare_forms, select_form
+from bayeslaw.evaluation.comparison import compare_forms
+from bayeslaw.evaluation.selection import fit, select_form
 
 TINY = {"draws": 60, "tune": 60, "chains": 2, "progressbar": False, "check": False}
 
@@ -29,7 +29,7 @@ def test_compare_forms_reports_loo_and_extrapolation(obs):
 def test_auto_selects_by_extrapolation_and_says_so(obs):
     result = fit(obs, form="auto", random_seed=0, **TINY)
     assert result.form_name in ("moe_additive", "moe_multiplicative", "moe_interaction")
-    assert result.info["form_selected_by"].startswith("auto")
+    assert result.record.form_selected_by.startswith("auto")
 
 
 def test_auto_needs_moe_inputs():
