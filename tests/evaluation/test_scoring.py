@@ -66,7 +66,15 @@ def test_evaluate_table():
     train, test = split_largest(simulate_moe(n_groups=2, seed=0).observations)
     result = evaluate(train, test, forms=["moe_additive"], poolings=["partial", "complete"], **TINY)
     assert list(result.table.index) == [("moe_additive", "partial"), ("moe_additive", "complete")]
-    for column in ("r2", "nmse", "nmae", "cover50_obs", "cover90_obs", "width90_obs", "elpd"):
-        assert np.isfinite(result.table[column]).all()
+    for (form, pooling), row in result.table.iterrows():
+        points = result.points[(form, pooling)]
+        y, pred = points["loss_validation"], points["mean"]
+        assert row["r2"] == pytest.approx(1 - np.mean((y - pred) ** 2) / np.var(y))
+        assert row["nmse"] == pytest.approx(1 - row["r2"])
+        inside = (points["lo90_obs"] <= y) & (y <= points["hi90_obs"])
+        assert row["cover90_obs"] == pytest.approx(inside.mean())
+        assert row["elpd"] == pytest.approx(points["log_density"].mean())
+        assert row["cover50_obs"] <= row["cover90_obs"] and row["width90_obs"] > 0
+        assert row["n_test"] == len(test) and row["fit_s"] > 0
     assert "| ('moe_additive', 'partial')" in result.to_markdown()
     assert result.to_dict()["rows"][0]["pooling"] == "partial"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.errors import FormError
+from bayeslaw.evaluation import selection
 from bayeslaw.evaluation.comparison import compare_forms
+from bayeslaw.evaluation.scoring import score, split_largest
 from bayeslaw.evaluation.selection import fit, select_form
 
 TINY = {"draws": 60, "tune": 60, "chains": 2, "progressbar": False, "check": False}
@@ -20,21 +23,38 @@ def obs():
 def test_compare_forms_reports_loo_and_extrapolation(obs):
     table = compare_forms(obs, ["moe_additive", "moe_multiplicative"], **TINY)
     assert set(table.index) == {"moe_additive", "moe_multiplicative"}
-    for column in ("extrap_elpd", "extrap_r2", "extrap_cover90", "elpd_loo", "weight"):
-        assert column in table.columns
     assert list(table["extrap_elpd"]) == sorted(table["extrap_elpd"], reverse=True)
     assert table["weight"].sum() == pytest.approx(1.0, abs=1e-6)
+    assert (table["weight"] >= 0).all() and table["elpd_diff"].max() == pytest.approx(0.0)
+    # the extrapolation scores are those of a fit on all but the largest size
+    train, test = split_largest(obs)
+    inner = fit(train, form="moe_additive", random_seed=0, **TINY)
+    metrics, _ = score(inner, test)
+    row = table.loc["moe_additive"]
+    assert row["extrap_elpd"] == pytest.approx(metrics["elpd"], rel=1e-12)
+    assert row["extrap_r2"] == pytest.approx(metrics["r2"], rel=1e-12)
+    assert row["extrap_cover90"] == pytest.approx(metrics["cover90_obs"])
 
 
-def test_auto_selects_by_extrapolation_and_says_so(obs):
-    result = fit(obs, form="auto", random_seed=0, **TINY)
-    assert result.form_name in ("moe_additive", "moe_multiplicative", "moe_interaction")
-    assert result.record.form_selected_by.startswith("auto")
+def test_auto_takes_the_best_extrapolation_elpd_and_says_so(obs, monkeypatch):
+    """The rule, with the (expensive) comparison replaced by a known table."""
+    seen = {}
+
+    def known_table(data, forms, **kwargs):
+        seen["forms"], seen["kwargs"] = list(forms), kwargs
+        elpd = {"moe_additive": 0.3, "moe_multiplicative": 1.2, "moe_interaction": -0.5}
+        table = pd.DataFrame({"extrap_elpd": [elpd[f] for f in forms]}, index=list(forms))
+        return table.sort_values("extrap_elpd", ascending=False)
+
+    monkeypatch.setattr(selection, "compare_forms", known_table)
+    result = fit(obs, form="auto", method="map", random_seed=3)
+    assert seen["forms"] == list(selection.AUTO_CANDIDATES)
+    assert seen["kwargs"]["method"] == "map" and seen["kwargs"]["random_seed"] == 3
+    assert result.form_name == "moe_multiplicative"
+    assert result.record.form_selected_by == selection.SELECTED_BY
 
 
 def test_auto_needs_moe_inputs():
-    import pandas as pd
-
     from bayeslaw.data import load_observations
 
     frame = pd.DataFrame({"tokens": [1e9, 2e9, 4e9], "loss_validation": [3.0, 2.8, 2.7]})

@@ -94,3 +94,44 @@ def test_observations_travel_with_the_fit_for_reports(small_fit, saved):
     original = small_fit.observations
     assert loaded.observations.content_hash() == original.content_hash()
     assert loaded.observations.groups == original.groups
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"method": "map", "pooling": "partial"},
+        {"method": "map", "pooling": "none", "priors": "flat"},
+        {"method": "map", "pooling": "complete"},
+        {"method": "map", "pooling": "partial", "likelihood": "student_t"},
+    ],
+)
+def test_round_trip_of_other_kinds_of_fit(settings, tmp_path):
+    """MAP, flat/no pooling, complete pooling and Student-t fits save and load exactly."""
+    from bayeslaw.datasets import simulate_moe
+    from bayeslaw.inference.fitting import fit
+
+    result = fit(simulate_moe(n_groups=2, seed=4).observations, random_seed=0, **settings)
+    loaded = load_fit(result.save(tmp_path / "fit"), with_observations=True)
+    assert loaded.record == result.record
+    assert (loaded.draws.nu is None) == (settings.get("likelihood") != "student_t")
+    groups = ["group_0"] + ([] if settings["pooling"] == "none" else ["unseen"])
+    for group in groups:
+        a = result.predict(GRID, group=group, kind="observation")
+        b = loaded.predict(GRID, group=group, kind="observation")
+        np.testing.assert_array_equal(a[["mean", "lower", "upper"]], b[["mean", "lower", "upper"]])
+    assert "posterior" in loaded.datatree.children
+
+
+@pytest.mark.slow
+def test_round_trip_of_a_centred_nuts_fit(tmp_path):
+    from bayeslaw.datasets import simulate_moe
+    from bayeslaw.inference.fitting import fit
+
+    obs = simulate_moe(n_groups=2, seed=4).observations
+    result = fit(obs, centered=("L_ref",), draws=50, tune=50, chains=1, random_seed=0,
+                 progressbar=False, check=False)  # fmt: skip
+    loaded = load_fit(result.save(tmp_path / "fit"))
+    assert loaded.record.model.centered == ("L_ref",) and loaded.record == result.record
+    np.testing.assert_array_equal(
+        result.predict(GRID, group="new")["upper"], loaded.predict(GRID, group="new")["upper"]
+    )
