@@ -2,7 +2,8 @@
 
 - :mod:`~bayeslaw.reports.diagnostics`: :func:`diagnose_fit` -> :class:`DiagnosticsReport`
 - :mod:`~bayeslaw.reports.plots`: ``plot_law``, ``plot_predicted_vs_observed``,
-  ``plot_group_forest``, ``plot_ppc``, ``plot_trace``, ``save_figure`` (one module each)
+  ``plot_group_forest``, ``plot_ppc``, ``plot_pit``, ``plot_trace``, ``plot_rank``,
+  ``save_figure``
 - :mod:`~bayeslaw.reports.render`: :func:`build_report` -> :class:`Report`,
   :func:`write_report`
 
@@ -21,8 +22,10 @@ _LAZY: dict[str, str] = {
     "diagnose_fit": "bayeslaw.reports.diagnostics",
     "plot_group_forest": "bayeslaw.reports.plots.forest",
     "plot_law": "bayeslaw.reports.plots.law",
+    "plot_pit": "bayeslaw.reports.plots.ppc",
     "plot_ppc": "bayeslaw.reports.plots.ppc",
     "plot_predicted_vs_observed": "bayeslaw.reports.plots.predicted",
+    "plot_rank": "bayeslaw.reports.plots.trace",
     "plot_trace": "bayeslaw.reports.plots.trace",
     "save_figure": "bayeslaw.reports.plots.style",
     "write_report": "bayeslaw.reports.render",

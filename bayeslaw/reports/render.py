@@ -25,10 +25,10 @@ from bayeslaw.reports.diagnostics import DiagnosticsReport, diagnose_fit
 from bayeslaw.reports.markup import RenderedFigure, Section, Table
 from bayeslaw.reports.plots.forest import plot_group_forest
 from bayeslaw.reports.plots.law import plot_law
-from bayeslaw.reports.plots.ppc import plot_ppc
+from bayeslaw.reports.plots.ppc import plot_pit, plot_ppc
 from bayeslaw.reports.plots.predicted import plot_predicted_vs_observed
 from bayeslaw.reports.plots.style import figure_bytes
-from bayeslaw.reports.plots.trace import plot_trace
+from bayeslaw.reports.plots.trace import plot_rank, plot_trace
 from bayeslaw.reports.tables import (
     POOLING_TITLE,
     coefficient_table,
@@ -42,8 +42,8 @@ __all__ = ["FIGURES", "Report", "build_report", "write_report"]
 
 PCT = f"{CI_PROB:.0%}"
 
-#: The report's figures: file stem -> (plotting function, caption). ``trace`` is shown with
-#: the diagnostics, the others under "Figures".
+#: The report's figures: file stem -> (plotting function, caption). ``trace`` and ``rank``
+#: are shown with the diagnostics, the others under "Figures".
 FIGURES: dict[str, tuple[Callable[[Fit], Any], str]] = {
     "law": (
         plot_law,
@@ -62,14 +62,25 @@ FIGURES: dict[str, tuple[Callable[[Fit], Any], str]] = {
     ),
     "ppc": (
         plot_ppc,
-        "Posterior predictive check: replicated vs observed loss distribution, and PIT histogram",
+        "Posterior predictive check: replicated vs observed loss distribution (arviz-plots)",
+    ),
+    "pit": (
+        plot_pit,
+        "Calibration: ECDF of the PIT values (LOO-PIT for NUTS fits) minus the uniform ECDF, "
+        "with its simultaneous envelope (arviz-plots)",
     ),
     "trace": (
         plot_trace,
-        "Sampler: rank histograms and traces of the components with the highest R-hat",
+        "Sampler: densities per chain and traces of the components with the highest R-hat "
+        "(arviz-plots)",
+    ),
+    "rank": (
+        plot_rank,
+        "Sampler: rank ECDF per chain of the same components, inside the envelope when chains "
+        "agree (arviz-plots)",
     ),
 }
-SAMPLER_FIGURES = ("trace",)
+SAMPLER_FIGURES = ("trace", "rank")
 
 
 @dataclass(frozen=True, eq=False)

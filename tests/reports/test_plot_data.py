@@ -10,9 +10,9 @@ from bayeslaw.errors import FitNotReadyError, ReportError
 from bayeslaw.posterior.fit import POPULATION, Fit
 from bayeslaw.reports.plots.forest import group_forest
 from bayeslaw.reports.plots.law import law_curves, series_values
-from bayeslaw.reports.plots.ppc import pit_values, ppc_replicates
+from bayeslaw.reports.plots.ppc import ppc_replicates, predictive_tree
 from bayeslaw.reports.plots.predicted import dodge, interval_position, predicted_vs_observed
-from bayeslaw.reports.plots.trace import trace_data
+from bayeslaw.reports.plots.trace import worst_components
 
 N, E = "dense_parameter_count", "num_experts"
 
@@ -90,31 +90,39 @@ def test_ppc_replicates(tiny_fit: Fit, map_fit: Fit):
     assert (plug_in.filter(like="rep_").std(axis=1) > 0).all()
 
 
-def test_pit_values(tiny_fit: Fit, map_fit: Fit):
-    pit = pit_values(tiny_fit)
-    assert pit.attrs["kind"] == "LOO-PIT"
-    assert pit["pit"].between(0, 1).all() and len(pit) == len(tiny_fit.observations)
-    plug_in = pit_values(map_fit)
-    assert plug_in.attrs["kind"] == "plug-in PIT (MAP)" and plug_in["pit"].between(0, 1).all()
+def test_predictive_tree(tiny_fit: Fit, map_fit: Fit):
+    tree, kind = predictive_tree(tiny_fit)
+    assert kind == "LOO-PIT" and tree is tiny_fit.datatree
+    plug_in, kind = predictive_tree(map_fit, n_replicates=40, random_seed=2)
+    assert kind == "plug-in PIT (MAP)"
+    values = plug_in["posterior_predictive"]["loss"].values
+    assert values.shape == (1, 40, len(map_fit.observations))
+    reps = ppc_replicates(map_fit, n_replicates=40, random_seed=2).filter(like="rep_")
+    np.testing.assert_array_equal(values[0], reps.to_numpy().T)
+    observed = plug_in["observed_data"]["loss"].values
+    np.testing.assert_array_equal(observed, map_fit.observations.y)
 
 
-def test_trace_data(tiny_fit: Fit):
-    data = trace_data(tiny_fit, max_panels=3)
-    labels = list(dict.fromkeys(data["label"]))
-    assert len(labels) == 3
-    r_hat = data.groupby("label", sort=False)["r_hat"].first()
-    assert list(r_hat) == sorted(r_hat, reverse=True)
-    assert len(data) == 3 * 2 * 50 and data["rank"].between(0, 1).all()
-    chosen = trace_data(tiny_fit, var_names=["alpha[group_1]", "noise_group"])
-    assert list(dict.fromkeys(chosen["label"])) == [
+def test_worst_components(tiny_fit: Fit):
+    import arviz_stats as azs
+
+    data = worst_components(tiny_fit, max_panels=3)["posterior"]
+    assert len(data.data_vars) == 3 and dict(data.sizes) == {"chain": 2, "draw": 50}
+    r_hat = [v.attrs["r_hat"] for v in data.data_vars.values()]
+    assert r_hat == sorted(r_hat, reverse=True)
+    alpha = tiny_fit.datatree["posterior"]["alpha"].sel(group="group_1").values
+    chosen = worst_components(tiny_fit, var_names=["alpha[group_1]", "noise_group"])["posterior"]
+    assert list(chosen.data_vars) == [
         "alpha[group_1]",
         "noise_group[group_0]",
         "noise_group[group_1]",
     ]
+    np.testing.assert_array_equal(chosen["alpha[group_1]"].values, alpha)
+    assert chosen["alpha[group_1]"].attrs["r_hat"] == pytest.approx(float(azs.rhat(alpha)))
 
 
-def test_trace_data_errors(tiny_fit: Fit, map_fit: Fit):
+def test_worst_components_errors(tiny_fit: Fit, map_fit: Fit):
     with pytest.raises(ReportError, match="nope"):
-        trace_data(tiny_fit, var_names=["nope"])
+        worst_components(tiny_fit, var_names=["nope"])
     with pytest.raises(FitNotReadyError, match="method='nuts'"):
-        trace_data(map_fit)
+        worst_components(map_fit)

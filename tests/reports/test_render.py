@@ -110,16 +110,18 @@ def test_map_report(map_fit: Fit):
     assert "MAP (posterior mode, 12 starts)" in md
     assert "Sampler diagnostics do not apply to a MAP fit" in md
     assert "Overall verdict" not in md
-    assert "trace" not in [f.name for f in report.figures]
+    assert not {"trace", "rank"} & {f.name for f in report.figures}
     assert any("'trace' left out" in note for note in report.notes)
+    assert any("'rank' left out" in note for note in report.notes)
     assert "left out: a MAP fit has no chains" in report.to_html()
 
 
 def test_report_without_observations(fit_without_data: Fit):
     report = build_report(fit_without_data, figures=True)
     names = {f.name for f in report.figures}
-    assert names == {"group_forest", "trace"}
-    assert len(report.notes) == 3 and all("observations" in n for n in report.notes)
+    # the predictive checks read the DataTree's observed data; law plots need the table
+    assert names == {"group_forest", "ppc", "pit", "trace", "rank"}
+    assert len(report.notes) == 2 and all("observations" in n for n in report.notes)
     assert report.diagnostics.applicable
 
 
@@ -169,9 +171,8 @@ def _hand_built_fit(inputs: tuple[str, ...], form: str, make_record) -> Fit:
 def test_report_of_other_forms_without_datatree(inputs, form, make_record):
     fit = _hand_built_fit(inputs, form, make_record)
     report = build_report(fit)
-    assert {f.name for f in report.figures} == {
-        "law", "predicted_vs_observed", "group_forest", "ppc"
-    }  # fmt: skip
+    names = {f.name for f in report.figures}
+    assert names == {"law", "predicted_vs_observed", "group_forest", "ppc", "pit"}
     assert not report.diagnostics.applicable and "No diagnostics" in report.diagnostics.text
     assert any("'trace' left out" in note for note in report.notes)
     assert "no pooling" in report.title and "## Coefficients" in report.to_markdown()

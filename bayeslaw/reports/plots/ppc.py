@@ -1,8 +1,15 @@
-"""Posterior predictive check: replicated vs observed losses, and calibration (PIT).
+"""Posterior predictive checks, drawn by ``arviz_plots``: predictive vs observed losses, PIT.
 
-:func:`ppc_replicates` and :func:`pit_values` compute the numbers, :func:`plot_ppc` draws
-them. Named parts: ``observed``, ``replicates`` (density panel); ``pit_histogram``,
-``pit_band`` (PIT panel).
+:func:`predictive_tree` is the data the checks read: the fit's own DataTree when it holds a
+posterior predictive (NUTS), else replicated datasets simulated from the numpy draws
+(:func:`ppc_replicates`; for a MAP fit these are plug-in: noise only). :func:`plot_ppc`
+draws ``arviz_plots.plot_ppc_dist`` on it; :func:`plot_pit` draws the calibration check,
+``arviz_plots.plot_loo_pit`` (LOO-PIT, from the pointwise log likelihood) when the fit has
+one, else ``arviz_plots.plot_ppc_pit`` (in-sample PIT). Both show the ECDF of the PIT values
+minus the uniform one, inside a simultaneous envelope: inside means calibrated.
+
+Named parts are arviz-plots' visuals: ``predictive_dist``, ``observed_dist`` (PPC);
+``ecdf_lines``, ``ref_line`` (PIT).
 """
 
 from __future__ import annotations
@@ -11,17 +18,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from bayeslaw.data import GROUP
 from bayeslaw.errors import BayeslawError
 from bayeslaw.posterior.fit import Fit
-from bayeslaw.reports.plots.style import REFERENCE_PROB, binomial_range
+from bayeslaw.reports.plots.style import detach
 
-__all__ = ["pit_values", "plot_ppc", "ppc_replicates"]
+__all__ = ["PIT_REPLICATES", "plot_pit", "plot_ppc", "ppc_replicates", "predictive_tree"]
 
-PIT_BINS = 10
+#: Replicated datasets simulated for a fit whose DataTree has no posterior predictive.
+PIT_REPLICATES = 1000
+#: The observed variable of the fit's DataTree.
+OBSERVED = "loss"
+FIGURE_KWARGS = {"figsize": (9.0, 3.8), "layout": "constrained"}
 
 
 def ppc_replicates(fit: Fit, *, n_replicates: int = 50, random_seed: int = 0) -> pd.DataFrame:
@@ -51,104 +61,87 @@ def ppc_replicates(fit: Fit, *, n_replicates: int = 50, random_seed: int = 0) ->
     return pd.concat([out, pd.DataFrame(reps.T, index=out.index, columns=columns)], axis=1)
 
 
-def pit_values(fit: Fit) -> pd.DataFrame:
-    """Probability integral transform of every observation under its predictive distribution.
+def _own_tree(fit: Fit) -> Any:
+    try:
+        tree = fit.datatree
+    except BayeslawError:
+        return None
+    return tree if "posterior_predictive" in tree.children else None
 
-    LOO-PIT (``arviz_stats.loo_pit``) when the fit has a DataTree with log likelihood and
-    posterior predictive; otherwise in-sample PIT from 2000 :func:`ppc_replicates` (MAP: a
-    plug-in PIT). Calibrated predictions give uniform values; ``attrs["kind"]`` says which.
+
+def predictive_tree(
+    fit: Fit, *, n_replicates: int = PIT_REPLICATES, random_seed: int = 0
+) -> tuple[Any, str]:
+    """The DataTree the predictive checks read, and the kind of PIT it supports.
 
     Returns
     -------
-    pandas.DataFrame
-        ``group``, ``observed``, ``pit``.
+    (xarray.DataTree, str)
+        With ``posterior_predictive`` and ``observed_data`` (and ``log_likelihood`` when the
+        fit has one); the kind is ``"LOO-PIT"``, ``"in-sample PIT"`` or ``"plug-in PIT
+        (MAP)"``.
     """
-    obs = fit.fitted_observations()
-    out = pd.DataFrame({GROUP: obs.frame[GROUP], "observed": obs.frame[obs.target]})
-    tree = _tree_or_none(fit)
-    if tree is not None and {"log_likelihood", "posterior_predictive"} <= set(tree.children):
-        import arviz_stats as azs
+    import xarray as xr
 
-        out["pit"] = np.asarray(azs.loo_pit(tree, var_names="loss")["loss"].values)
-        out.attrs["kind"] = "LOO-PIT"
-        return out
-    reps = ppc_replicates(fit, n_replicates=2000).filter(like="rep_").to_numpy()
-    out["pit"] = (reps <= out["observed"].to_numpy()[:, None]).mean(axis=1)
-    out.attrs["kind"] = "plug-in PIT (MAP)" if fit.draws.n_draws == 1 else "in-sample PIT"
-    return out
-
-
-def _tree_or_none(fit: Fit) -> Any:
-    try:
-        return fit.datatree
-    except BayeslawError:
-        return None
-
-
-def _density(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    from scipy.stats import gaussian_kde
-
-    if np.ptp(values) == 0:
-        return np.zeros_like(grid)
-    return np.asarray(gaussian_kde(values)(grid))
+    tree = _own_tree(fit)
+    if tree is not None:
+        kind = "LOO-PIT" if "log_likelihood" in tree.children else "in-sample PIT"
+        return tree, kind
+    reps = ppc_replicates(fit, n_replicates=n_replicates, random_seed=random_seed)
+    values = reps.filter(like="rep_").to_numpy().T[None]  # (chain, draw, obs_id)
+    dims = ("chain", "draw", "obs_id")
+    predictive = xr.Dataset({OBSERVED: (dims, values)})
+    observed = xr.Dataset({OBSERVED: (("obs_id",), reps["observed"].to_numpy())})
+    tree = xr.DataTree.from_dict({"posterior_predictive": predictive, "observed_data": observed})
+    return tree, "plug-in PIT (MAP)" if fit.draws.n_draws == 1 else "in-sample PIT"
 
 
 def plot_ppc(fit: Fit, *, n_replicates: int = 50, random_seed: int = 0) -> Figure:
-    """Posterior predictive check: the density of the observed losses against that of
-    ``n_replicates`` replicated datasets (left), and the PIT histogram (right), uniform
-    when predictions are calibrated (LOO-PIT for NUTS fits with a DataTree, see
-    :func:`pit_values`), with the pointwise 90% range of a bin's
-    count under uniformity shaded.
+    """Posterior predictive check (``arviz_plots.plot_ppc_dist``): the density of the
+    observed losses against that of ``n_replicates`` replicated datasets.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Named parts listed in the module docstring.
+        Named parts ``predictive_dist`` and ``observed_dist``.
     """
-    reps = ppc_replicates(fit, n_replicates=n_replicates, random_seed=random_seed)
-    pit = pit_values(fit)
-    observed = reps["observed"].to_numpy()
-    replicated = reps.filter(like="rep_").to_numpy().T
-    lo, hi = float(replicated.min()), float(replicated.max())
-    pad = 0.05 * (hi - lo)
-    grid = np.linspace(min(lo, observed.min()) - pad, max(hi, observed.max()) + pad, 200)
-    fig = Figure(figsize=(11.5, 4.2), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    lines = [np.column_stack([grid, _density(r, grid)]) for r in replicated]
-    left.add_collection(
-        LineCollection(
-            lines,
-            colors="C0",
-            alpha=0.25,
-            lw=0.8,
-            gid="replicates",
-            label=f"replicated ({n_replicates} draws)",
-        )
+    import arviz_plots as azp
+
+    tree, _ = predictive_tree(fit, random_seed=random_seed)
+    pc = azp.plot_ppc_dist(
+        tree,
+        var_names=[OBSERVED],
+        num_samples=n_replicates,
+        visuals={"title": False},
+        figure_kwargs=FIGURE_KWARGS,
+        backend="matplotlib",
     )
-    left.plot(grid, _density(observed, grid), color="k", lw=1.8, gid="observed", label="observed")
-    left.autoscale_view()
-    left.set(xlabel="validation loss", ylabel="density", title="Loss distribution")
-    left.legend(fontsize="small")
-    n = len(pit)
-    counts, edges = np.histogram(pit["pit"], bins=PIT_BINS, range=(0.0, 1.0))
-    low, high = binomial_range(n, 1 / PIT_BINS)
-    right.axhspan(
-        low,
-        high,
-        color="0.5",
-        alpha=0.25,
-        lw=0,
-        gid="pit_band",
-        label=f"pointwise {REFERENCE_PROB:.0%} range if uniform",
+    fig = detach(pc)
+    fig.axes[0].set_xlabel("validation loss")
+    fig.suptitle(f"Observed losses (black) against {n_replicates} replicated datasets")
+    return fig
+
+
+def plot_pit(fit: Fit) -> Figure:
+    """Calibration: the ECDF of PIT values minus the uniform ECDF, within its simultaneous
+    envelope (``arviz_plots.plot_loo_pit`` with a log likelihood, else ``plot_ppc_pit``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Named parts ``ecdf_lines`` and ``ref_line``.
+    """
+    import arviz_plots as azp
+
+    tree, kind = predictive_tree(fit)
+    draw = azp.plot_loo_pit if kind == "LOO-PIT" else azp.plot_ppc_pit
+    pc = draw(
+        tree,
+        var_names=[OBSERVED],
+        visuals={"title": False},
+        figure_kwargs=FIGURE_KWARGS,
+        backend="matplotlib",
     )
-    right.stairs(counts, edges, color="C0", lw=2, gid="pit_histogram", label=str(pit.attrs["kind"]))
-    right.set(
-        xlabel="PIT value",
-        ylabel="observations",
-        xlim=(0, 1),
-        ylim=(0, 1.35 * max(float(counts.max()), high)),
-        title=f"{pit.attrs['kind']} of {n} observations (uniform if calibrated)",
-    )
-    right.legend(fontsize="small", loc="upper center", ncols=2)
-    fig.suptitle("Posterior predictive check")
+    fig = detach(pc)
+    fig.suptitle(f"{kind}: ECDF minus uniform, inside the envelope when calibrated")
     return fig

@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 from bayeslaw import atomic
 
 __all__ = [
-    "binomial_range",
+    "detach",
     "figure_bytes",
     "group_colors",
     "pct",
@@ -27,8 +27,6 @@ __all__ = [
 
 #: Resolution of PNG output.
 DPI = 110
-#: Pointwise probability of the reference ranges drawn in PIT and rank histograms.
-REFERENCE_PROB = 0.9
 
 
 def pct(ci_prob: float) -> str:
@@ -36,13 +34,28 @@ def pct(ci_prob: float) -> str:
     return f"{ci_prob:.0%}"
 
 
-def binomial_range(n: int, p: float) -> tuple[float, float]:
-    """The central :data:`REFERENCE_PROB` range of a Binomial(n, p) count: where a histogram
-    bin of uniform values falls."""
-    from scipy.stats import binom
+#: Bookkeeping nodes of an arviz-plots PlotCollection's ``viz`` tree (not drawn parts).
+_LAYOUT_NODES = ("plot", "row_index", "col_index", "figure")
 
-    tail = (1 - REFERENCE_PROB) / 2
-    return float(binom.ppf(tail, n, p)), float(binom.ppf(1 - tail, n, p))
+
+def detach(plot_collection: Any) -> Figure:
+    """The matplotlib Figure of an ``arviz_plots`` PlotCollection, with every drawn part
+    named by its visual (``gid`` = ``"predictive_dist"``, ``"ecdf_lines"``, ...) and closed in
+    pyplot (arviz-plots draws through :func:`matplotlib.pyplot.subplots`), so that, like the
+    figures drawn here, it holds no global state and needs no closing."""
+    import matplotlib.pyplot as plt
+
+    viz = plot_collection.viz
+    for name in viz.children:
+        if name in _LAYOUT_NODES:
+            continue
+        for artists in viz[name].data_vars.values():
+            for artist in np.ravel(artists.values):
+                if hasattr(artist, "set_gid"):
+                    artist.set_gid(str(name))
+    fig = plot_collection.get_viz("figure")
+    plt.close(fig)
+    return fig
 
 
 def group_colors(groups: Sequence[str]) -> dict[str, Any]:
