@@ -17,22 +17,47 @@ with ``N`` the dense parameter count and ``E`` the number of experts.
 
 Each returns a dict with ``L_inf, A, alpha, B, beta`` and ``mse`` (mean squared residual on
 the data given).
+
+:func:`run` (and this file as a script) times the baselines on every group of a dataset, as
+``run_all.py`` reports them: the grid fit of all groups (median of ``--repeats`` passes) and
+one pass of the bootstrap (``--n-boot`` refits per group) over all groups.
+
+    python benchmarks/baselines.py [--data ../shared/data/moe_by_router] [--repeats 3]
+        [--n-boot 200] [--json PATH]
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+import pandas as pd
+from common import DATA, text_table
 from scipy import optimize
+
+from bayeslaw import atomic
+from bayeslaw.data import DataSource, load_observations
 
 BOUNDS = (0.05, 2.0)
 GRID = np.linspace(*BOUNDS, 40)
 N_SCALE = 1e8
 PARAMS = ("L_inf", "A", "alpha", "B", "beta")
+#: The columns a group is fitted on: dense parameter count, number of experts, loss.
+COLUMNS = ("dense_parameter_count", "num_experts", "loss_validation")
 INTERVAL_PROB = 0.90  # central percentile interval of the bootstrap
 _ALPHA_STARTS = (0.1, 0.3, 0.7, 1.5)
 _BETA_STARTS = (0.06, 0.2, 0.6, 1.5)
 _LOWER = [-np.inf, -np.inf, BOUNDS[0], -np.inf, BOUNDS[0]]
 _UPPER = [np.inf, np.inf, BOUNDS[1], np.inf, BOUNDS[1]]
+#: One group's dense parameter counts, expert counts and losses.
+type Group = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _design(n: np.ndarray, e: np.ndarray, alpha: float, beta: float) -> np.ndarray:
@@ -161,3 +186,82 @@ def bootstrap_fit(
     lo, hi = np.percentile(draws, [tail, 100 - tail], axis=0)
     interval = {k: (float(a), float(b)) for k, a, b in zip(PARAMS, lo, hi, strict=True)}
     return {**_result(_to_raw(p_hat), mse), "n_boot": n_boot, "interval": interval}
+
+
+def _group_arrays(frame: pd.DataFrame, group: str) -> Group:
+    rows = frame[frame["group"] == group]
+    n, e, y = (rows[c].to_numpy() for c in COLUMNS)
+    return n, e, y
+
+
+def _time_all(fit_one: Callable[..., Any], groups: list[Group]) -> float:
+    """Seconds to fit every group once with ``fit_one(n, e, y)``."""
+    start = time.perf_counter()
+    for n, e, y in groups:
+        fit_one(n, e, y)
+    return time.perf_counter() - start
+
+
+def run(
+    *, data: DataSource = DATA / "moe_by_router", repeats: int = 3, n_boot: int = 200
+) -> dict[str, Any]:
+    """Time :func:`grid_fit` and :func:`bootstrap_fit` on every group of ``data``.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        Anything :func:`bayeslaw.data.load_observations` reads.
+    repeats : int
+        Passes of the grid fit over all groups.
+    n_boot : int
+        Bootstrap refits per group.
+
+    Returns
+    -------
+    dict
+        ``grid_s``: seconds to grid-fit all groups, the median of ``grid_runs_s`` (the
+        upper median for an even ``repeats``); ``bootstrap_s``: seconds of one bootstrap pass
+        over all groups; ``n_groups``, ``n_rows``, ``n_boot`` and ``data`` (its source).
+    """
+    obs = load_observations(data)
+    groups = [_group_arrays(obs.frame, g) for g in obs.groups]
+    grid_runs = [_time_all(grid_fit, groups) for _ in range(repeats)]
+    return {
+        "data": obs.source,
+        "n_groups": len(groups),
+        "n_rows": len(obs),
+        "grid_s": statistics.median_high(grid_runs),
+        "grid_runs_s": grid_runs,
+        "bootstrap_s": _time_all(partial(bootstrap_fit, n_boot=n_boot), groups),
+        "n_boot": n_boot,
+    }
+
+
+def format_result(result: dict[str, Any]) -> str:
+    """The two times as a table."""
+    rows = [
+        (f"grid 40x40 s, median of {len(result['grid_runs_s'])}", result["grid_s"]),
+        (f"bootstrap {result['n_boot']} refits s", result["bootstrap_s"]),
+    ]
+    return text_table(("baseline, all groups", "value"), rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, :func:`run`, print the times and optionally write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA / "moe_by_router")
+    parser.add_argument("--repeats", type=int, default=3, help="passes of the grid fit")
+    parser.add_argument("--n-boot", type=int, default=200, help="bootstrap refits per group")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    config = vars(parser.parse_args(argv))
+    out = config.pop("json")
+    result = run(**config)
+    if out:
+        atomic.write_json(out, result)
+    print(f"{result['data']}: {result['n_groups']} groups, {result['n_rows']} rows")
+    print(format_result(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,11 +4,12 @@ Simulates 3, 10, 30 and 100 groups (``simulate_moe``: 8 dense sizes log-spaced f
 4e8 x 10 expert counts = 80 rows per group), fits each by NUTS with the default settings
 (4 chains x 1000 draws, 1000 tuning, nutpie) in one process after a small warm-up fit (so
 the first size does not carry the sampler's one-off start-up), and reports wall time
-(``Fit.wall_time``: build, compile, sample, checks) and the smallest bulk ESS per second.
-Writes a table, a log-log PNG with a linear-scaling reference line, and optionally JSON.
-100 groups can take several minutes; it runs last.
+(``Fit.wall_time``: build, compile, sample, checks), the smallest bulk ESS per second, and
+the log-log slope of wall time against groups. The script also draws a log-log PNG with a
+linear-scaling reference line (``--out-dir``). 100 groups can take several minutes.
 
-    python benchmarks/scale.py [--max-groups 100] [--out-dir bench-results] [--json PATH]
+    python benchmarks/scale.py [--max-groups 100] [--draws 1000] [--tune 1000] [--chains 4]
+        [--out-dir bench-results] [--json PATH]
 """
 
 from __future__ import annotations
@@ -19,37 +20,44 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import nuts_stats, text_table
+from matplotlib.figure import Figure
+
+from bayeslaw import atomic
+from bayeslaw.datasets import simulate_moe
+from bayeslaw.inference.fitting import fit
 
 REPO = Path(__file__).resolve().parents[1]
 GROUPS = (3, 10, 30, 100)
 DENSE_SIZES = tuple(np.geomspace(1e7, 4e8, 8))
 NUM_EXPERTS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 LINEAR_TOLERANCE = 1.15  # log-log slope allowed above 1 before calling growth superlinear
+TABLE_KEYS = ("n_groups", "n_rows", "wall_s", "ess_bulk_per_s", "divergences", "max_r_hat")
 
 
 def fit_groups(n_groups: int, *, draws: int, tune: int, chains: int) -> dict[str, Any]:
-    """Simulate ``n_groups`` groups, fit by NUTS, return wall time and diagnostics."""
-    import arviz_stats
+    """Simulate ``n_groups`` groups, fit by NUTS, return wall time and diagnostics.
 
-    from bayeslaw.datasets import simulate_moe
-    from bayeslaw.inference.fitting import fit
-
+    Returns
+    -------
+    dict
+        ``n_groups``, ``n_rows``, ``wall_s`` (``Fit.wall_time``) and the keys of
+        :func:`common.nuts_stats`.
+    """
     obs = simulate_moe(
         n_groups=n_groups, seed=0, dense_sizes=DENSE_SIZES, num_experts=NUM_EXPERTS
     ).observations
-    f = fit(obs, method="nuts", draws=draws, tune=tune, chains=chains, random_seed=0,
-            progressbar=False, check=False)  # fmt: skip
-    s = arviz_stats.summary(f.datatree, kind="diagnostics", round_to="none")
-    min_ess = float(s["ess_bulk"].min())
-    return {
-        "n_groups": n_groups,
-        "n_rows": len(obs),
-        "wall_s": f.wall_time,
-        "min_ess_bulk": min_ess,
-        "ess_bulk_per_s": min_ess / f.wall_time,
-        "divergences": int(f.datatree["sample_stats"]["diverging"].sum()),
-        "max_r_hat": float(s["r_hat"].max()),
-    }
+    f = fit(
+        obs,
+        method="nuts",
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=0,
+        progressbar=False,
+        check=False,
+    )
+    return {"n_groups": n_groups, "n_rows": len(obs), "wall_s": f.wall_time, **nuts_stats(f)}
 
 
 def growth(points: list[dict[str, Any]]) -> dict[str, Any]:
@@ -69,17 +77,34 @@ def growth(points: list[dict[str, Any]]) -> dict[str, Any]:
     return {"slope": slope, "wall_ratio": end, "groups_ratio": linear, "verdict": verdict}
 
 
-def plot_scale(points: list[dict[str, Any]], *, path: Path) -> Any:
+def run(
+    *, max_groups: int = 100, draws: int = 1000, tune: int = 1000, chains: int = 4
+) -> dict[str, Any]:
+    """Fit every size of :data:`GROUPS` up to ``max_groups`` by NUTS in this process.
+
+    A warm-up fit (3 groups, 1 chain x 50 draws, 50 tuning) comes first, so that the first
+    size does not carry the sampler's one-off start-up.
+
+    Returns
+    -------
+    dict
+        ``points``: one :func:`fit_groups` dict per size; ``settings`` (draws, tune,
+        chains); and :func:`growth`'s ``slope``, ``wall_ratio``, ``groups_ratio`` and
+        ``verdict``.
+    """
+    settings = {"draws": draws, "tune": tune, "chains": chains}
+    fit_groups(3, draws=50, tune=50, chains=1)  # warm-up: sampler start-up, imports
+    points = [fit_groups(g, **settings) for g in GROUPS if g <= max_groups]
+    return {"settings": settings, "points": points, **growth(points)}
+
+
+def plot_scale(points: list[dict[str, Any]], *, path: Path) -> Figure:
     """Log-log wall time and min bulk ESS/s against groups, with linear references."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     g = np.array([p["n_groups"] for p in points], dtype=float)
     wall = np.array([p["wall_s"] for p in points])
     ess = np.array([p["ess_bulk_per_s"] for p in points])
-    fig, (ax_t, ax_e) = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig = Figure(figsize=(9, 3.8))
+    ax_t, ax_e = fig.subplots(1, 2)
     ax_t.loglog(g, wall, "o-", label="NUTS wall time")
     ax_t.loglog(g, wall[0] * g / g[0], "--", color="grey", label="linear in groups")
     ax_t.set(xlabel="groups", ylabel="wall time (s)", title="cost vs groups")
@@ -91,27 +116,19 @@ def plot_scale(points: list[dict[str, Any]], *, path: Path) -> Any:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return fig
 
 
 def format_table(points: list[dict[str, Any]]) -> str:
     """Aligned text table of the scaling points."""
-    keys = ("n_groups", "n_rows", "wall_s", "ess_bulk_per_s", "divergences", "max_r_hat")
-    rows = [keys] + [
-        tuple(f"{p[k]:.3g}" if isinstance(p[k], float) else str(p[k]) for k in keys) for p in points
-    ]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(keys))]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
-
-
-def _write_json(data: dict[str, Any], path: Path) -> None:
-    from bayeslaw import atomic
-
-    atomic.write_json(path, data)
+    return text_table(TABLE_KEYS, [[p[k] for k in TABLE_KEYS] for p in points])
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the options, :func:`run`, plot, print the table and optionally write the JSON.
+
+    The JSON is :func:`run`'s dict with ``plot``, the PNG's path, when there are points.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-groups", type=int, default=100)
     parser.add_argument("--draws", type=int, default=1000)
@@ -119,27 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--out-dir", type=Path, default=REPO / "bench-results")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args(argv)
-    sizes = [g for g in GROUPS if g <= args.max_groups]
-    settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
-    fit_groups(3, draws=50, tune=50, chains=1)  # warm-up: sampler start-up, imports
-    points = []
-    for g in sizes:
-        print(f"[scale] {g} groups ...", file=sys.stderr, flush=True)
-        points.append(fit_groups(g, **settings))
-        if args.json:
-            _write_json({"settings": settings, "points": points}, args.json)
-    result = {"settings": settings, "points": points, **growth(points)}
-    png = args.out_dir / "scale.png"
-    if points:
-        plot_scale(points, path=png)
+    config = vars(parser.parse_args(argv))
+    out, out_dir = config.pop("json"), config.pop("out_dir")
+    result = run(**config)
+    if result["points"]:
+        png = out_dir / "scale.png"
+        plot_scale(result["points"], path=png)
         result["plot"] = str(png)
-    if args.json:
-        _write_json(result, args.json)
-    print(format_table(points))
+    if out:
+        atomic.write_json(out, result)
+    print(format_table(result["points"]))
     print(result["verdict"])
-    if points:
-        print(f"plot: {png}")
+    if "plot" in result:
+        print(f"plot: {result['plot']}")
     return 0
 
 

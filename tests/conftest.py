@@ -1,9 +1,18 @@
-"""Shared pytest configuration: a headless matplotlib backend and the shared data folder."""
+"""Shared pytest configuration: a headless matplotlib backend, the shared data folder, and
+a mocked NUTS sampler for the fast tier.
+
+Tiers (``../shared/STYLE.md``): the fast tier checks plumbing on *mocked* posteriors
+(:func:`mocked_sample_posterior`: no NUTS runs); tests that need a real sampler carry the
+``slow`` marker.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 try:
@@ -14,6 +23,79 @@ except ImportError:  # pragma: no cover - matplotlib is a dependency, but keep t
     pass
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+#: Where the fit function looks up its NUTS sampler (patched by the mock).
+SAMPLER = "bayeslaw.inference.fitting.sample_posterior"
+#: Spread of the mocked draws around the model's initial point (unconstrained space).
+MOCK_JITTER = 0.05
+
+
+def mocked_sample_posterior(model, config, random_seed):
+    """A stand-in for NUTS with its output's shape: ``config.chains x config.draws`` points
+    scattered around the model's initial point in the unconstrained space, mapped to every
+    named variable, plus observed data and sample stats (no divergence, no tree-depth hit,
+    Gaussian energy). Not a posterior: for plumbing only.
+
+    ``pymc.testing.mock_sample`` cannot serve here: it draws from the prior, and the
+    model's population means have a flat (improper) base prior that cannot be sampled.
+    """
+    from arviz_base import from_dict
+
+    rng = np.random.default_rng(random_seed)
+    start = model.initial_point()
+    outputs = [v for v in model.unobserved_value_vars if v.name in model.named_vars]
+    fn = model.compile_fn(outputs, inputs=model.value_vars, point_fn=False,
+                          on_unused_input="ignore", mode="FAST_COMPILE")  # fmt: skip
+    shape = (config.chains, config.draws)
+    rows = []
+    for _ in range(config.chains * config.draws):
+        point = {k: v + MOCK_JITTER * rng.standard_normal(np.shape(v)) for k, v in start.items()}
+        rows.append(fn(**point))
+    posterior = {
+        v.name: np.stack([r[i] for r in rows]).reshape(*shape, *np.shape(rows[0][i]))
+        for i, v in enumerate(outputs)
+    }
+    stats = {
+        "diverging": np.zeros(shape, dtype=bool),
+        "maxdepth_reached": np.zeros(shape, dtype=bool),
+        "energy": rng.standard_normal(shape),
+    }
+    dims = {k: [str(d) for d in v] for k, v in model.named_vars_to_dims.items()}
+    observed = {"loss": np.asarray(model.rvs_to_values[model["loss"]].data)}
+    return from_dict(
+        {"posterior": posterior, "sample_stats": stats, "observed_data": observed},
+        dims={**dims, "loss": ["obs_id"]},
+        coords={"group": list(model.coords["group"])},
+    )
+
+
+@contextlib.contextmanager
+def mocked_nuts() -> Iterator[None]:
+    """Within the block, ``fit(method="nuts")`` uses :func:`mocked_sample_posterior`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SAMPLER, mocked_sample_posterior)
+        yield
+
+
+@pytest.fixture
+def mock_nuts() -> Iterator[None]:
+    """The mocked sampler for one test (see :func:`mocked_sample_posterior`)."""
+    with mocked_nuts():
+        yield
+
+
+@pytest.fixture(scope="session")
+def fit_mocked():
+    """``fit_mocked(obs, **kwargs)``: :func:`bayeslaw.inference.fitting.fit` with the mocked
+    sampler, for session fixtures (which cannot use the function-scoped ``mock_nuts``)."""
+    from bayeslaw.inference.fitting import fit
+
+    def run(obs, **kwargs):
+        with mocked_nuts():
+            return fit(obs, **kwargs)
+
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +143,13 @@ def make_record():
 
 @pytest.fixture(scope="session")
 def small_fit():
-    """One real NUTS fit of 3 synthetic groups, shared by the session (read-only)."""
+    """One fit of 3 synthetic groups by the mocked sampler (2 chains x 300 draws), shared by
+    the session (read-only): everything of a NUTS fit but a real posterior."""
     from bayeslaw.datasets import simulate_moe
     from bayeslaw.inference.fitting import fit
 
     obs = simulate_moe(n_groups=3, seed=0).observations
-    return fit(obs, draws=300, tune=300, chains=2, random_seed=1, progressbar=False, check=False)
+    with mocked_nuts():
+        return fit(
+            obs, draws=300, tune=300, chains=2, random_seed=1, progressbar=False, check=False
+        )

@@ -120,7 +120,7 @@ def test_console_script_as_a_subprocess(map_fit_dir):
 TINY = ["--draws", "50", "--tune", "50", "--chains", "1"]
 
 
-def test_evaluate_holds_out_the_largest_size_and_prints_json(data_csv, capsys):
+def test_evaluate_holds_out_the_largest_size_and_prints_json(data_csv, capsys, mock_nuts):
     argv = ["evaluate", "--train", str(data_csv), "--forms", "moe_additive", "--json", *TINY]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
@@ -130,7 +130,7 @@ def test_evaluate_holds_out_the_largest_size_and_prints_json(data_csv, capsys):
         assert key in row
 
 
-def test_evaluate_with_a_separate_test_file(data_csv, tmp_path, capsys):
+def test_evaluate_with_a_separate_test_file(data_csv, tmp_path, capsys, mock_nuts):
     import pandas as pd
 
     frame = pd.read_csv(data_csv)
@@ -144,7 +144,7 @@ def test_evaluate_with_a_separate_test_file(data_csv, tmp_path, capsys):
     assert "test:" in out and "r2" in out
 
 
-def test_compare_lists_forms_best_first(data_csv, capsys):
+def test_compare_lists_forms_best_first(data_csv, capsys, mock_nuts):
     argv = ["compare", str(data_csv), "--forms", "moe_additive,moe_multiplicative", *TINY]
     assert main(argv) == 0
     out = capsys.readouterr().out

@@ -93,6 +93,7 @@ def test_fast_path_imports_no_pymc_in_a_new_process(configured):
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.slow
 def test_two_first_calls_at_once_produce_one_valid_fit(dataset, tmp_path):
     """Two processes call law() on a fresh home at the same time: one fits, both agree."""
     home = tmp_path / "home"

@@ -1,23 +1,17 @@
-"""The classical point-fit baselines in benchmarks/baselines.py, on synthetic data."""
+"""The classical point-fit baselines in benchmarks/baselines.py, and their timing, on
+synthetic data."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import json
+import statistics
 
+import baselines
 import numpy as np
 import pytest
+from baselines import GRID, bootstrap_fit, grid_fit, least_squares_fit
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from benchmarks.baselines import (  # noqa: E402
-    GRID,
-    bootstrap_fit,
-    grid_fit,
-    least_squares_fit,
-)
+from bayeslaw.datasets import simulate_moe
 
 TRUTH = {"L_inf": 1.8, "A": 40.0, "alpha": 0.3, "B": 0.5, "beta": 0.4}
 
@@ -54,3 +48,14 @@ def test_bootstrap_intervals_contain_the_truth():
     for name, value in TRUTH.items():
         lo, hi = got["interval"][name]
         assert lo <= value <= hi, (name, lo, hi)
+
+
+def test_run_times_every_group(tmp_path):
+    path = tmp_path / "sim.csv"
+    simulate_moe(n_groups=2, seed=0).observations.frame.to_csv(path, index=False)
+    got = baselines.run(data=path, repeats=3, n_boot=5)
+    assert (got["data"], got["n_groups"], got["n_rows"], got["n_boot"]) == (str(path), 2, 100, 5)
+    assert len(got["grid_runs_s"]) == 3
+    assert got["grid_s"] == statistics.median_high(got["grid_runs_s"])
+    assert all(0 < t < 60 for t in [*got["grid_runs_s"], got["bootstrap_s"]])
+    assert json.loads(json.dumps(got)) == got

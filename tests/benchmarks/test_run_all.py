@@ -1,20 +1,67 @@
-"""Smoke test: the benchmark scripts parse their options (no fitting)."""
+"""The benchmark scripts: every one parses its options and exposes ``run`` and ``main``;
+run_all.py's plumbing (options, a fresh process's JSON, the table) on cheap inputs."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import run_all
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from bayeslaw.datasets import simulate_moe
+
+BENCH = Path(run_all.__file__).resolve().parent
+MODULES = ("baselines", "calibration", "extrapolation", "fit_timing", "law_latency", "scale")
 
 
-@pytest.mark.parametrize("script", ["run_all.py", "scale.py"])
+@pytest.mark.parametrize("script", ["run_all", *MODULES])
 def test_help_exits_zero(script):
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), "--help"], capture_output=True, text=True
+        [sys.executable, str(BENCH / f"{script}.py"), "--help"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     assert "usage" in done.stdout
+    assert ("--out" if script == "run_all" else "--json") in done.stdout
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_exposes_run_and_main(name):
+    module = importlib.import_module(name)
+    assert callable(module.run) and callable(module.main)
+    assert module.__doc__.strip()
+
+
+def test_cli_options_mirror_run_keywords():
+    options = run_all.cli_options({"max_groups": 3, "priors": None, "data": BENCH / "x.csv"})
+    assert options == ["--max-groups", "3", "--data", str(BENCH / "x.csv")]
+
+
+def test_fresh_process_reads_back_the_json(tmp_path):
+    path = tmp_path / "sim.csv"
+    simulate_moe(n_groups=2, seed=0).observations.frame.to_csv(path, index=False)
+    got = run_all.fresh_process("baselines", {"data": path, "repeats": 1, "n_boot": 2})
+    assert (got["data"], got["n_groups"], got["n_rows"], got["n_boot"]) == (str(path), 2, 100, 2)
+    assert len(got["grid_runs_s"]) == 1 and got["grid_s"] > 0 and got["bootstrap_s"] > 0
+
+
+def test_fresh_process_failure_names_the_command(tmp_path):
+    with pytest.raises(run_all.BenchmarkError, match=r"baselines\.py --data .*missing\.csv"):
+        run_all.fresh_process("baselines", {"data": tmp_path / "missing.csv"})
+
+
+def test_table_marks_targets_and_failures():
+    result = {
+        "settings": {"quick": False},
+        "datasets": {"sldbench_moe": {"skipped": "x is absent"}},
+        "law_latency": {"cold_process_median_s": 0.31, "warm_10k_rows_median_s": 0.7},
+        "scale": {"error": "boom"},
+    }
+    assert run_all.table_rows(result) == [
+        ("dataset", "sldbench_moe", "x is absent", "", ""),
+        ("law() cold_process_median_s", "moe_by_router", 0.31, "<= 0.5", "yes"),
+        ("law() warm_10k_rows_median_s", "moe_by_router", 0.7, "<= 0.5", "NO"),
+        ("scale", "simulated", "failed: see JSON", "", ""),
+    ]

@@ -62,7 +62,7 @@ def test_split_largest():
         split_largest(test)
 
 
-def test_evaluate_table():
+def test_evaluate_table(mock_nuts):
     train, test = split_largest(simulate_moe(n_groups=2, seed=0).observations)
     result = evaluate(train, test, forms=["moe_additive"], poolings=["partial", "complete"], **TINY)
     assert list(result.table.index) == [("moe_additive", "partial"), ("moe_additive", "complete")]

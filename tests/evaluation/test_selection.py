@@ -20,7 +20,7 @@ def obs():
     return simulate_moe(n_groups=2, seed=3).observations
 
 
-def test_compare_forms_reports_loo_and_extrapolation(obs):
+def test_compare_forms_reports_loo_and_extrapolation(obs, mock_nuts):
     table = compare_forms(obs, ["moe_additive", "moe_multiplicative"], **TINY)
     assert set(table.index) == {"moe_additive", "moe_multiplicative"}
     assert list(table["extrap_elpd"]) == sorted(table["extrap_elpd"], reverse=True)

@@ -90,7 +90,7 @@ def test_map_fit_is_one_draw_and_flat_nuts_is_refused():
         fit(obs, priors="flat", pooling="none")
 
 
-def test_convergence_problems_are_warned_by_name():
+def test_convergence_problems_are_warned_by_name(mock_nuts):
     obs = simulate_moe(n_groups=2, seed=0).observations
     with pytest.warns(ConvergenceWarning) as record:
         result = fit(obs, draws=20, tune=20, chains=2, random_seed=0, progressbar=False)

@@ -28,7 +28,7 @@ def _pymc_log_likelihood(result) -> np.ndarray:
 
 
 @pytest.mark.parametrize("likelihood", ["normal", "student_t"])
-def test_log_likelihood_matches_pymc(likelihood):
+def test_log_likelihood_matches_pymc(likelihood, mock_nuts):
     obs = simulate_moe(n_groups=2, seed=3).observations
     result = fit(obs, likelihood=likelihood, draws=40, tune=40, chains=2, random_seed=2,
                  progressbar=False, check=False)  # fmt: skip

@@ -30,10 +30,12 @@ def _check(result, sampler: str) -> None:
     assert np.isfinite(pred[["mean", "lower", "upper"]].to_numpy()).all()
 
 
+@pytest.mark.slow
 def test_pymc_sampler():
     _check(_tiny_fit("pymc"), "pymc")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", sorted(JAX_SAMPLERS))
 def test_jax_samplers(sampler):
     if importlib.util.find_spec(JAX_SAMPLERS[sampler]) is None:

@@ -1,7 +1,8 @@
 """Fixtures for the report tests: one tiny NUTS fit and one MAP fit per session.
 
-The NUTS fit is deliberately tiny (2 groups, 2 chains x 50 draws): these tests check the
-plumbing of diagnostics, plots and reports, not the quality of the posterior.
+The NUTS-shaped fit is deliberately tiny (2 groups, 2 chains x 50 draws) and made by the
+mocked sampler of ``tests/conftest.py``: these tests check the plumbing of diagnostics, plots
+and reports, not the quality of the posterior.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
 
 
 @pytest.fixture(scope="session")
-def tiny_fit() -> Fit:
-    """A real NUTS fit, tiny on purpose; treat it as read-only."""
+def tiny_fit(fit_mocked) -> Fit:
+    """A fit by the mocked NUTS sampler (2 chains x 50 draws), tiny on purpose; read-only."""
     from bayeslaw.datasets import simulate_moe
-    from bayeslaw.inference.fitting import fit
 
     obs = simulate_moe(n_groups=2, seed=0).observations
-    return fit(obs, draws=50, tune=50, chains=2, progressbar=False, random_seed=1, check=False)
+    return fit_mocked(obs, draws=50, tune=50, chains=2, progressbar=False, random_seed=1,
+                      check=False)  # fmt: skip
 
 
 @pytest.fixture(scope="session")

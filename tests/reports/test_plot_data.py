@@ -84,10 +84,16 @@ def test_ppc_replicates(tiny_fit: Fit, map_fit: Fit):
     assert list(reps.columns) == ["group", "observed"] + [f"rep_{i}" for i in range(7)]
     again = ppc_replicates(tiny_fit, n_replicates=7, random_seed=3)
     pd.testing.assert_frame_equal(reps, again)
-    spread = reps.filter(like="rep_").std(axis=1)
-    assert (spread > 0).all() and spread.median() < 0.1  # noise ~ 0.02
-    plug_in = ppc_replicates(map_fit, n_replicates=7)  # one draw, replicated with noise
-    assert (plug_in.filter(like="rep_").std(axis=1) > 0).all()
+    # a MAP fit has one draw: its replicates scatter around the law by the group's noise
+    plug_in = ppc_replicates(map_fit, n_replicates=2000, random_seed=4)
+    values = plug_in.filter(like="rep_")
+    obs = map_fit.observations
+    law = map_fit.predict(obs.frame, group="group_0")["mean"].to_numpy()
+    rows = (obs.frame["group"] == "group_0").to_numpy()
+    noise = map_fit.draws.noise[0, 0]
+    mean_error = values[rows].mean(axis=1).to_numpy() - law[rows]
+    assert np.abs(mean_error).max() < 5 * noise / np.sqrt(2000)
+    assert values[rows].std(axis=1).to_numpy() == pytest.approx(noise, rel=0.1)
 
 
 def test_predictive_tree(tiny_fit: Fit, map_fit: Fit):

@@ -1,0 +1,62 @@
+"""What the benchmark scripts share: where the shared data sit, a NUTS fit's sampling quality
+per second, and the plain-text table they print.
+
+The scripts in ``benchmarks/`` are run as files (``python benchmarks/scale.py``), so Python
+puts this folder on ``sys.path`` and they import each other by module name
+(``from common import DATA``); ``tests/benchmarks/conftest.py`` does the same for the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: ``../shared/data`` beside the repository checkout (the routing study and SLDBench).
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def nuts_stats(fit: Any) -> dict[str, float | int]:
+    """Sampling quality of a NUTS fit, and per second of its wall time.
+
+    Parameters
+    ----------
+    fit : bayeslaw.posterior.fit.Fit
+        A NUTS fit (with its DataTree).
+
+    Returns
+    -------
+    dict
+        ``min_ess_bulk``: the smallest bulk ESS over every variable of
+        ``arviz_stats.summary(kind="diagnostics")``; ``ess_bulk_per_s``: that divided by
+        ``fit.wall_time``; ``divergences``: divergent transitions over all chains;
+        ``max_r_hat``: the largest R-hat.
+    """
+    # imported here so that ``import common`` stays light: run_all.py never needs ArviZ,
+    # and fit_timing.py times its own imports
+    import arviz_stats
+
+    summary = arviz_stats.summary(fit.datatree, kind="diagnostics", round_to="none")
+    min_ess = float(summary["ess_bulk"].min())
+    return {
+        "min_ess_bulk": min_ess,
+        "ess_bulk_per_s": min_ess / fit.wall_time,
+        "divergences": int(fit.datatree["sample_stats"]["diverging"].sum()),
+        "max_r_hat": float(summary["r_hat"].max()),
+    }
+
+
+def fmt(value: Any) -> str:
+    """A table cell: floats to 3 significant digits (whole numbers from 1000 on)."""
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Plain-text table: left-aligned columns under a dashed rule, cells through :func:`fmt`."""
+    cells = [list(header)] + [[fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
