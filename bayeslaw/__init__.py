@@ -13,6 +13,7 @@ from bayeslaw._version import __version__
 from bayeslaw.errors import (
     BayeslawError,
     DataError,
+    DataWarning,
     FitArtifactError,
     FitNotReadyError,
     FormError,
@@ -57,6 +58,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "BayeslawError",
     "DataError",
+    "DataWarning",
     "Fit",
     "FitArtifactError",
     "FitNotReadyError",

@@ -9,9 +9,11 @@ rows are never dropped silently. ``datasets`` is imported only when a source nee
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +35,7 @@ __all__ = [
     "GROUP",
     "TARGET",
     "Observations",
+    "as_observations",
     "load_observations",
 ]
 
@@ -248,6 +251,17 @@ def load_observations(
     return Observations(frame, input_names, target, mapping, description, used_split)
 
 
+def as_observations(data: Any) -> Observations:
+    """``data`` if it is :class:`Observations`, else :class:`DataError` saying how to make
+    them (fitting takes validated observations, never a raw table)."""
+    if isinstance(data, Observations):
+        return data
+    raise DataError(
+        f"fitting needs Observations, got {type(data).__name__}; make them with "
+        "bayeslaw.load_observations(...) (a path, DataFrame or datasets object)"
+    )
+
+
 def _check_roles(inputs: str | Iterable[str], target: str) -> tuple[str, ...]:
     names = (inputs,) if isinstance(inputs, str) else tuple(inputs)
     if not names:
@@ -272,16 +286,35 @@ def _read_source(source: Any, split: str | None) -> tuple[pd.DataFrame, str, str
             return _from_dataset_dict(source, split, "DatasetDict")
         if isinstance(source, datasets.Dataset):
             _reject_split(split, "a Dataset")
-            return source.to_pandas(), "Dataset", None
+            return _dataset_frame(source, "Dataset"), "Dataset", None
     kinds = "a path, a DataFrame, a datasets.Dataset or a datasets.DatasetDict"
     raise DataError(f"cannot read data from a {type(source).__name__}; pass {kinds}")
 
 
+def _check_path(path: Path) -> os.stat_result:
+    """The path's status, or :class:`DataError` saying why it cannot be read."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        raise DataError(
+            f"data path {path} does not exist (working directory: {Path.cwd()})"
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            loop = f"data path {path} is a symbolic link loop; point it at the data"
+            raise DataError(loop) from None
+        raise DataError(f"data path {path} cannot be accessed: {exc.strerror or exc}") from exc
+
+
 def _read_path(path: Path, split: str | None) -> tuple[pd.DataFrame, str, str | None]:
-    if not path.exists():
-        raise DataError(f"data path {path} does not exist (working directory: {Path.cwd()})")
-    if path.is_dir():
+    mode = _check_path(path).st_mode
+    if stat.S_ISDIR(mode):
         return _read_directory(path, split)
+    if not stat.S_ISREG(mode):
+        raise DataError(
+            f"data path {path} is not a regular file (a pipe, socket or device); "
+            "write the data to a file first"
+        )
     name = path.name.lower()
     if not name.endswith(FILE_FORMATS):
         raise DataError(f"unknown format of {path}; {_SUPPORTED}")
@@ -289,9 +322,28 @@ def _read_path(path: Path, split: str | None) -> tuple[pd.DataFrame, str, str | 
     try:
         if name.endswith((".parquet", ".pq")):
             return pd.read_parquet(path), str(path), None
-        return pd.read_csv(path), str(path), None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"could not read {path}: {exc}") from exc
+        _reject_repeated_header(path)
+        # only empty cells are missing: a group may be called "NA" or "None"
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except DataError:
+        raise
+    except Exception as exc:  # truncated archives, bad encodings, parser and arrow errors
+        raise DataError(
+            f"could not read {path} ({type(exc).__name__}: {exc}); is the file complete "
+            "and in the format its name says?"
+        ) from exc
+    return frame, str(path), None
+
+
+def _reject_repeated_header(path: Path) -> None:
+    """pandas renames a repeated CSV header (``a``, ``a.1``): refuse it instead."""
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+    names = [str(v) for v in header.iloc[0].tolist()] if len(header) else []
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise DataError(
+            f"{path} has column(s) {repeated} more than once in its header; rename the duplicates"
+        )
 
 
 def _read_directory(path: Path, split: str | None) -> tuple[pd.DataFrame, str, str | None]:
@@ -301,12 +353,40 @@ def _read_directory(path: Path, split: str | None) -> tuple[pd.DataFrame, str, s
 
     try:
         loaded = datasets.load_from_disk(str(path))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"could not load the dataset at {path}: {exc}") from exc
+    except Exception as exc:  # datasets raises many types for damaged directories
+        empty = _empty_parts(path)
+        if empty:
+            raise DataError(
+                f"the dataset at {path} has no rows: {', '.join(empty)} saved without data; "
+                "bayeslaw needs at least one measurement"
+            ) from exc
+        raise DataError(
+            f"could not load the dataset at {path} ({type(exc).__name__}: {exc})"
+        ) from exc
     if isinstance(loaded, datasets.DatasetDict):
         return _from_dataset_dict(loaded, split, str(path))
     _reject_split(split, f"the Dataset at {path}")
-    return loaded.to_pandas(), str(path), None
+    return _dataset_frame(loaded, str(path)), str(path), None
+
+
+def _empty_parts(path: Path) -> list[str]:
+    """The parts of a ``save_to_disk`` directory (itself, or its splits) saved without any
+    data file: what a Dataset of no rows leaves, and what ``load_from_disk`` fails on."""
+    empty = []
+    for state in sorted([path / "state.json", *path.glob("*/state.json")]):
+        try:
+            files = json.loads(state.read_text()).get("_data_files")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if files == []:
+            empty.append("the dataset" if state.parent == path else f"split {state.parent.name!r}")
+    return empty
+
+
+def _dataset_frame(dataset: Any, label: str) -> pd.DataFrame:
+    """``dataset.to_pandas()``, with no rows refused first (``to_pandas`` fails on them)."""
+    _require_rows(len(dataset), label)
+    return dataset.to_pandas()
 
 
 def _from_dataset_dict(
@@ -317,7 +397,8 @@ def _from_dataset_dict(
         split = "train" if "train" in names else names[0]
     if split not in names:
         raise DataError(f"split {split!r} not found in {label}; available splits: {names}")
-    return dataset_dict[split].to_pandas(), f"{label} [split {split}]", split
+    described = f"{label} [split {split}]"
+    return _dataset_frame(dataset_dict[split], described), described, split
 
 
 def _reject_split(split: str | None, what: str) -> None:
@@ -366,6 +447,10 @@ def _reject_duplicate_columns(frame: pd.DataFrame, names: Sequence[str]) -> None
 def _numeric(series: pd.Series, label: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series):
         raise DataError(f"{label} holds booleans; it needs numbers")
+    if series.dtype == object:
+        flags = np.flatnonzero([isinstance(v, bool | np.bool_) for v in series.tolist()])
+        if flags.size:
+            raise DataError(f"{label} holds booleans at {_rows(flags)}; it needs numbers")
     if not pd.api.types.is_numeric_dtype(series):
         coerced = pd.to_numeric(series, errors="coerce")
         bad = np.flatnonzero(coerced.isna().to_numpy() & series.notna().to_numpy())

@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "BayeslawError",
     "DataError",
+    "DataWarning",
     "FitArtifactError",
     "FitNotReadyError",
     "FormError",
@@ -47,3 +48,8 @@ class FitArtifactError(BayeslawError, OSError):
 
 class ReportError(BayeslawError, ValueError):
     """A plot or report asked for something the fit does not have (a variable, a parameter)."""
+
+
+class DataWarning(UserWarning):
+    """Data a law can be fitted to but cannot learn much from (no spread in an input, a
+    loss that rises with size, fewer rows than parameters); the message says which."""

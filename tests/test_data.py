@@ -497,3 +497,76 @@ def test_content_hash_stable_across_processes(tmp_path: Path, frame: pd.DataFram
     code += ".content_hash())"
     result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     assert result.stdout.decode().strip() == load_observations(tmp_path / "d.csv").content_hash()
+
+
+# -- inputs a fuzzing pass found mishandled (issue "Bad input never crashes") -------------
+GOOD_CSV = "dense_parameter_count,num_experts,loss_validation,group\n1e8,8,2.5,a\n2e8,8,2.4,a\n"
+
+
+def test_truncated_archive_is_a_data_error(tmp_path):
+    import gzip
+
+    data = gzip.compress(GOOD_CSV.encode() * 50)
+    path = tmp_path / "runs.csv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"could not read .*EOFError.*is the file complete"):
+        load_observations(path)
+
+
+def test_a_saved_dataset_of_no_rows_says_so(tmp_path):
+    import datasets
+
+    empty = {"dense_parameter_count": [], "num_experts": [], "loss_validation": []}
+    datasets.Dataset.from_dict(empty).save_to_disk(str(tmp_path / "ds"))
+    with pytest.raises(DataError, match="has no rows"):
+        load_observations(tmp_path / "ds")
+    with pytest.raises(DataError, match="has no rows"):
+        load_observations(datasets.Dataset.from_dict(empty))
+
+
+def test_repeated_csv_header_is_refused_not_renamed(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text(
+        "dense_parameter_count,num_experts,loss_validation,loss_validation\n1e8,8,2.5,9\n"
+    )
+    with pytest.raises(DataError, match=r"\['loss_validation'\] more than once"):
+        load_observations(path)
+
+
+def test_booleans_mixed_into_numbers_are_refused():
+    frame = pd.DataFrame(
+        {
+            "dense_parameter_count": [1e8, 2e8],
+            "num_experts": [True, 8],
+            "loss_validation": [2.5, 2.4],
+        }
+    )
+    with pytest.raises(DataError, match="'num_experts' holds booleans at row 0"):
+        load_observations(frame)
+
+
+@pytest.mark.parametrize("label", ["NA", "None", "nan", "null"])
+def test_a_group_may_be_called_like_a_missing_value(tmp_path, label):
+    path = tmp_path / "runs.csv"
+    path.write_text(GOOD_CSV.replace(",a\n", f",{label}\n"))
+    assert load_observations(path).groups == (label,)
+
+
+def test_an_empty_csv_cell_is_still_missing(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text(GOOD_CSV.replace("2.4", ""))
+    with pytest.raises(DataError, match="'loss_validation' has NaN"):
+        load_observations(path)
+
+
+def test_symlink_loop_and_fifo_are_named(tmp_path):
+    import os
+
+    loop = tmp_path / "loop.csv"
+    os.symlink(loop, loop)
+    with pytest.raises(DataError, match="symbolic link loop"):
+        load_observations(loop)
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        load_observations(fifo)  # returns at once instead of blocking on the pipe

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bayeslaw.data import Observations
+from bayeslaw.data import Observations, as_observations
 from bayeslaw.errors import FormError
 from bayeslaw.evaluation.comparison import MOE_FORMS, compare_forms
 from bayeslaw.inference import fitting
+from bayeslaw.inference.config import check_random_seed
 from bayeslaw.models.forms import DEFAULT_FORM, LawForm, get_form
 from bayeslaw.posterior.fit import Fit
 
@@ -55,8 +56,10 @@ def fit(observations: Observations, *, form: str | LawForm = DEFAULT_FORM, **kwa
     >>> result = fit(obs, form="auto", random_seed=0)  # doctest: +SKIP
     >>> result.form_name, result.record.form_selected_by  # doctest: +SKIP
     """
+    observations = as_observations(observations)
     if not (isinstance(form, str) and form == AUTO):
         return fitting.fit(observations, form=form, **kwargs)
+    check_random_seed(kwargs.get("random_seed"))
     choice_kwargs = {k: v for k, v in kwargs.items() if k not in ("progressbar", "check")}
     seed = kwargs.get("random_seed") or 0
     choice_kwargs.pop("random_seed", None)

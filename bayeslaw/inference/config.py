@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from bayeslaw.errors import BayeslawError
 
-__all__ = ["SAMPLERS", "SamplerConfig"]
+__all__ = ["SAMPLERS", "SamplerConfig", "check_random_seed"]
 
 Sampler = Literal["nutpie", "pymc", "numpyro", "blackjax"]
 SAMPLERS: tuple[Sampler, ...] = ("nutpie", "pymc", "numpyro", "blackjax")
@@ -46,6 +48,16 @@ class SamplerConfig:
     map_starts: int = 12
 
     def __post_init__(self) -> None:
+        for name in ("draws", "tune", "chains", "map_starts"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise BayeslawError(
+                    f"{name} must be a whole number, got {type(value).__name__} {value!r}"
+                )
+        if isinstance(self.target_accept, bool) or not isinstance(
+            self.target_accept, int | float | np.integer | np.floating
+        ):
+            raise BayeslawError(f"target_accept must be a number, got {self.target_accept!r}")
         if self.sampler not in SAMPLERS:
             raise BayeslawError(f"sampler must be one of {list(SAMPLERS)}, got {self.sampler!r}")
         if min(self.draws, self.chains, self.map_starts) < 1 or self.tune < 0:
@@ -55,3 +67,18 @@ class SamplerConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def check_random_seed(random_seed: Any) -> int | None:
+    """``random_seed`` if it is None or a non-negative whole number, else
+    :class:`BayeslawError` (numpy, PyMC and nutpie take nothing else)."""
+    if random_seed is None:
+        return None
+    if isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer):
+        raise BayeslawError(
+            f"random_seed must be None or a whole number >= 0, got "
+            f"{type(random_seed).__name__} {random_seed!r}"
+        )
+    if random_seed < 0:
+        raise BayeslawError(f"random_seed must be >= 0, got {random_seed}")
+    return int(random_seed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any, Literal
@@ -15,14 +16,15 @@ from typing import Any, Literal
 import numpy as np
 
 from bayeslaw._version import __version__
-from bayeslaw.data import Observations
-from bayeslaw.errors import FormError, PriorError
-from bayeslaw.inference.config import SamplerConfig
+from bayeslaw.data import Observations, as_observations
+from bayeslaw.errors import DataWarning, FormError, PriorError
+from bayeslaw.inference.config import SamplerConfig, check_random_seed
 from bayeslaw.inference.diagnostics import Check, fit_checks, warn_on_failures
 from bayeslaw.inference.map import find_map
 from bayeslaw.inference.nuts import sample_posterior
 from bayeslaw.inference.pointwise import add_pointwise
 from bayeslaw.models.anchors import coordinates
+from bayeslaw.models.data_checks import check_group_count, degenerate_data
 from bayeslaw.models.forms import DEFAULT_FORM, LawForm
 from bayeslaw.models.hierarchical import ModelSpec, build_model
 from bayeslaw.models.priors import NU_PRIOR
@@ -226,6 +228,9 @@ def fit(
         Its ``record`` says what was fitted and how; ``wall_time`` is the seconds the fit
         took (model build, compilation, sampling, pointwise log likelihood, checks).
     """
+    observations = as_observations(observations)
+    random_seed = check_random_seed(random_seed)
+    check_group_count(observations)
     spec = _spec(
         observations,
         form=form,
@@ -243,6 +248,8 @@ def fit(
         sampler=sampler,  # type: ignore[arg-type]
         progressbar=progressbar,
     )
+    for message in degenerate_data(observations, spec.form, spec.pooling):
+        warnings.warn(message, DataWarning, stacklevel=2)
     start = time.perf_counter()
     model = build_model(observations, spec)
     free_variables = [v.name for v in model.free_RVs]

@@ -25,6 +25,7 @@ import pymc as pm
 import pytensor
 from pymc.blocking import DictToArrayBijection, RaveledVars
 from pymc.distributions.continuous import HalfFlatRV
+from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
 from pytensor.tensor.random.basic import UniformRV
 from scipy import optimize
@@ -105,7 +106,10 @@ def find_map(
     fn.trust_input = True
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, gradient = fn(np.asarray(x, dtype=x0.data.dtype))
+        try:
+            value, gradient = fn(np.asarray(x, dtype=x0.data.dtype))
+        except ParameterValueError:  # a scale driven to 0 (e.g. one row per group)
+            return 1e300, np.zeros_like(x)
         if not np.isfinite(value):
             return 1e300, np.zeros_like(x)
         return float(value), np.asarray(gradient, dtype=float)

@@ -336,6 +336,11 @@ def get_form(form: str | LawForm) -> LawForm:
     """
     if isinstance(form, LawForm):
         return form
+    if not isinstance(form, str):
+        raise FormError(
+            f"form must be a form name or a LawForm, got {type(form).__name__} {form!r}; "
+            f"choose one of {sorted(available_forms())}"
+        )
     if form in _REGISTRY:
         return _REGISTRY[form]()
     match = _ADDITIVE_NAME.match(form.replace(" ", ""))

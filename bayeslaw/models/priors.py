@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from bayeslaw.data import Observations
-from bayeslaw.errors import PriorError
+from bayeslaw.errors import DataError, PriorError
 from bayeslaw.models.anchors import Coordinate, coordinates
 from bayeslaw.models.forms import LawForm
 
@@ -72,7 +72,7 @@ class Prior:
     group_scale: float
 
     def __post_init__(self) -> None:
-        values = (self.loc, self.scale, self.group_scale)
+        values = [_number(getattr(self, k), f"Prior.{k}") for k in ("loc", "scale", "group_scale")]
         if not all(math.isfinite(v) for v in values) or self.scale <= 0 or self.group_scale <= 0:
             raise PriorError(f"a Prior needs finite loc and positive scales, got {self}")
 
@@ -89,9 +89,17 @@ class DataScale:
     @classmethod
     def from_observations(cls, obs: Observations) -> DataScale:
         y = obs.y
-        y_sd = float(np.std(y)) or 0.1 * abs(float(np.mean(y)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_mean, y_sd = float(np.mean(y)), float(np.std(y))
+        if not (math.isfinite(y_mean) and math.isfinite(y_sd)):
+            raise DataError(
+                f"the losses in {obs.target!r} are too large to summarise (largest "
+                f"{float(np.max(y)):.3g}); a loss of a language model is of order 1-10: "
+                "check the column, or rescale it"
+            )
+        y_sd = y_sd or 0.1 * abs(y_mean)
         log_sd = {k: float(np.std(np.log(v))) for k, v in obs.input_values().items()}
-        return cls(float(np.mean(y)), y_sd, float(np.min(y)), log_sd)
+        return cls(y_mean, y_sd, float(np.min(y)), log_sd)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)} | {
@@ -140,7 +148,25 @@ def _override(base: Prior, name: str, value: Prior | Mapping[str, float]) -> Pri
         raise PriorError(
             f"prior for {name!r} has unknown fields {unknown}; use loc, scale, group_scale"
         )
-    return replace(base, **{k: float(v) for k, v in value.items()})
+    return replace(base, **{k: _number(v, f"prior field {name}.{k}") for k, v in value.items()})
+
+
+def _number(value: Any, what: str) -> float:
+    """``float(value)`` for a real number, else :class:`PriorError` naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise PriorError(f"{what} must be a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _floor_range(value: Any) -> tuple[float, float | None]:
+    """An ``L_inf`` override: ``(lower, upper)`` with ``upper`` None or above ``lower``."""
+    if isinstance(value, str) or not isinstance(value, tuple | list) or len(value) != 2:
+        raise PriorError(f"'L_inf' takes a (lower, upper) range (upper may be None), got {value!r}")
+    lower = _number(value[0], "'L_inf' lower bound")
+    upper = None if value[1] is None else _number(value[1], "'L_inf' upper bound")
+    if not math.isfinite(lower) or (upper is not None and not lower < upper):
+        raise PriorError(f"'L_inf' range needs finite lower < upper, got {value!r}")
+    return lower, upper
 
 
 def resolve_priors(
@@ -183,14 +209,11 @@ def resolve_priors(
         if name in coords:
             coords[name] = _override(coords[name], name, value)
         elif name == FLOOR:
-            lower, upper = (None if v is None else float(v) for v in value)
-            if lower is None or (upper is not None and not lower < upper):
-                raise PriorError(f"'L_inf' range needs lower < upper, got {value!r}")
-            floor = (lower, upper)
+            floor = _floor_range(value)
         elif name == NOISE:
-            noise = float(value)
-            if not noise > 0:
-                raise PriorError(f"'noise' scale must be positive, got {value!r}")
+            noise = _number(value, "'noise' scale")
+            if not (noise > 0 and math.isfinite(noise)):
+                raise PriorError(f"'noise' scale must be positive and finite, got {value!r}")
         else:
             raise PriorError(
                 f"no prior named {name!r} for form {form.name!r}; valid names: {valid}"

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from bayeslaw.datasets import simulate_moe
-from bayeslaw.errors import PredictionInputError, PriorError
+from bayeslaw.errors import (
+    BayeslawError,
+    DataError,
+    DataWarning,
+    FormError,
+    PredictionInputError,
+    PriorError,
+)
+from bayeslaw.evaluation.selection import fit as public_fit
 from bayeslaw.inference.diagnostics import ConvergenceWarning
 from bayeslaw.inference.fitting import fit
 from bayeslaw.posterior.fit import POPULATION
@@ -107,3 +115,61 @@ def test_student_t_map_predicts_unseen_groups_with_width():
     for kind in ("mean", "observation"):
         pred = point.predict(GRID, group="brand_new", kind=kind)
         assert ((pred["upper"] - pred["lower"]) > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"form": None}, FormError, "form must be a form name or a LawForm, got NoneType"),
+        ({"form": 123}, FormError, "got int 123"),
+        ({"priors": {"alpha": {"scale": "x"}}}, PriorError, "alpha.scale must be a number"),
+        ({"priors": {"noise": "x"}}, PriorError, "'noise' scale must be a number"),
+        ({"priors": {"L_inf": 5}}, PriorError, "'L_inf' takes a .lower, upper. range"),
+        ({"priors": {"L_inf": (1, 2, 3)}}, PriorError, "'L_inf' takes a"),
+        ({"draws": "100"}, BayeslawError, "draws must be a whole number, got str"),
+        ({"draws": 2.5}, BayeslawError, "draws must be a whole number, got float"),
+        ({"random_seed": "x"}, BayeslawError, "random_seed must be None or a whole number"),
+        ({"random_seed": -1}, BayeslawError, "random_seed must be >= 0"),
+    ],
+)
+def test_bad_arguments_are_refused_before_compiling(kwargs, error, match, monkeypatch):
+    """Each names the argument; nothing is built (build_model is never reached)."""
+    from bayeslaw.inference import fitting
+
+    def never(*args, **kw):
+        raise AssertionError("the model was built before the arguments were checked")
+
+    monkeypatch.setattr(fitting, "build_model", never)
+    obs = simulate_moe(n_groups=2, seed=0).observations
+    with pytest.raises(error, match=match):
+        fit(obs, **kwargs)
+
+
+def test_a_table_instead_of_observations_says_how_to_load_it():
+    frame = simulate_moe(n_groups=2, seed=0).observations.frame
+    with pytest.raises(DataError, match="fitting needs Observations, got DataFrame"):
+        fit(frame)
+    with pytest.raises(DataError, match="load_observations"):
+        public_fit(frame, form="auto")
+
+
+def test_degenerate_data_warns_by_name_and_one_row_still_fits():
+    from bayeslaw.data import load_observations
+
+    one = load_observations(simulate_moe(n_groups=2, seed=0).observations.frame.iloc[:1])
+    with pytest.warns(DataWarning) as record:
+        point = fit(one, method="map", random_seed=0)
+    messages = [str(w.message) for w in record]
+    assert any(m.startswith("input 'dense_parameter_count' has one value") for m in messages)
+    assert any("fewer rows than the law's 5 parameters in group_0 (1)" in m for m in messages)
+    pred = point.predict(GRID, group="group_0")
+    assert np.isfinite(pred["mean"]).all()
+
+
+def test_losses_too_large_to_summarise_name_the_column():
+    from bayeslaw.data import load_observations
+
+    frame = simulate_moe(n_groups=2, seed=0).observations.frame.copy()
+    frame["loss_validation"] *= 1e300
+    with pytest.raises(DataError, match="losses in 'loss_validation' are too large"):
+        fit(load_observations(frame), method="map")
