@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bayeslaw._version import __version__
 from bayeslaw.errors import (
     BayeslawError,
+    ConfigError,
     DataError,
     DataWarning,
     FitArtifactError,
@@ -57,6 +58,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "BayeslawError",
+    "ConfigError",
     "DataError",
     "DataWarning",
     "Fit",

@@ -3,7 +3,8 @@
 Every file bayeslaw writes goes through here: a temporary sibling is written in full, then
 renamed over the target with :func:`os.replace` (atomic on POSIX within one filesystem).
 Written files are world-readable (``0o644``), as a plain ``open(..., "w")`` would leave
-them; :func:`tempfile.mkstemp` alone would make them private.
+them; :func:`tempfile.mkstemp` alone would make them private. Temporary siblings that a
+killed writer left behind (older than :data:`STALE_AFTER_S`) are removed by the next write.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,24 @@ __all__ = ["atomic_directory", "write_bytes", "write_json", "write_text"]
 
 #: Permissions of every written file.
 FILE_MODE = 0o644
+#: A temporary sibling older than this (seconds) was left by a killed writer: a write
+#: takes well under a second once its content exists, so it is removed.
+STALE_AFTER_S = 600.0
+
+
+def _remove_stale(final: Path) -> None:
+    """Remove temporary siblings of ``final`` that a killed writer left behind."""
+    cutoff = time.time() - STALE_AFTER_S
+    for leftover in final.parent.glob(f".{final.name}.*.tmp"):
+        try:
+            if leftover.lstat().st_mtime >= cutoff:
+                continue
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
@@ -30,6 +50,7 @@ def write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
     """
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -69,6 +90,7 @@ def atomic_directory(target: str | os.PathLike[str], *, replace_if: Any = None) 
     """
     final = Path(target).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     try:
         yield tmp

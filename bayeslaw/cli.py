@@ -56,9 +56,18 @@ def _centered(value: str) -> tuple[str, ...] | None:
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
+def _writable_directory(path: str, option: str) -> Path:
+    """``path`` if a directory can be written there, checked before any work is done."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise DataError(f"{option} {target} is a file; name a directory (new or existing)")
+    return target
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
     from bayeslaw.evaluation.selection import fit
 
+    _writable_directory(args.out, "--out")
     obs = _load(args)
     result = fit(
         obs,
@@ -85,25 +94,41 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _input_text(path: str | None) -> tuple[str, str]:
+    """The prediction rows as text, and where they came from (stdin or a file)."""
+    if path is None or path == "-":
+        raw, where = sys.stdin.buffer.read(), "standard input"
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise DataError(f"--input {file} does not exist or is not a file")
+        raw, where = file.read_bytes(), f"--input {file}"
+    try:
+        return raw.decode("utf-8"), where
+    except UnicodeDecodeError as err:
+        raise DataError(f"{where} is not UTF-8 text ({err}); save it as UTF-8") from err
+
+
 def _read_inputs(path: str | None) -> Any:
+    """A DataFrame of prediction rows from CSV or a JSON list of row objects."""
+    import io
+
     import pandas as pd
 
-    if path is None or path == "-":
-        text = sys.stdin.read()
-        if text.lstrip().startswith(("[", "{")):
-            return pd.DataFrame(json.loads(text))
-        from io import StringIO
-
-        return pd.read_csv(StringIO(text))
-    file = Path(path)
-    if not file.is_file():
-        raise DataError(f"--input {file} does not exist")
-    if file.suffix == ".json":
-        try:
-            return pd.DataFrame(json.loads(file.read_text()))
-        except ValueError as err:
-            raise DataError(f"--input {file} is not a JSON list of rows: {err}") from err
-    return pd.read_csv(file)
+    text, where = _input_text(path)
+    if not text.strip():
+        raise DataError(f"{where} is empty; give rows as CSV with a header, or a JSON list")
+    as_json = (path is not None and path.endswith(".json")) or text.lstrip()[:1] in "[{"
+    try:
+        if as_json:
+            rows = json.loads(text)
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise ValueError("expected a list of objects, one per row")
+            return pd.DataFrame(rows)
+        return pd.read_csv(io.StringIO(text))
+    except ValueError as err:  # JSON and CSV parser errors
+        kind = "a JSON list of row objects" if as_json else "CSV with a header row"
+        raise DataError(f"{where} is not {kind}: {err}") from err
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -140,8 +165,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from bayeslaw.posterior.fit import load_fit
     from bayeslaw.reports.render import write_report
 
+    out = _writable_directory(args.out or args.fit_dir, "--out")
     result = load_fit(args.fit_dir, with_observations=True)
-    written = write_report(result, args.out or args.fit_dir)
+    written = write_report(result, out)
     for name, path in written.items():
         print(f"{name}: {path}")
     return 0
@@ -180,7 +206,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         train = load_observations(args.train, split=args.train_split)
         test = load_observations(args.test, split=args.test_split)
     elif args.test_split:
-        train = load_observations(args.train, split=args.train_split or "train")
+        # both splits of one DatasetDict: train on --train-split (default: its train split)
+        train = load_observations(args.train, split=args.train_split)
+        if train.split is None:
+            raise DataError(
+                f"--test-split {args.test_split!r} needs --train to be a dataset with splits "
+                f"(a DatasetDict); {args.train} has none: give the test data with --test"
+            )
         test = load_observations(args.train, split=args.test_split)
     else:
         train, test = split_largest(load_observations(args.train, split=args.train_split))

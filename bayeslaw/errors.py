@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __all__ = [
     "BayeslawError",
+    "ConfigError",
     "DataError",
     "DataWarning",
     "FitArtifactError",
@@ -20,6 +21,10 @@ __all__ = [
 
 class BayeslawError(Exception):
     """Base class of every error bayeslaw raises on purpose."""
+
+
+class ConfigError(BayeslawError, ValueError):
+    """A setting bayeslaw cannot use (an environment variable such as ``BAYESLAW_DRAWS``)."""
 
 
 class DataError(BayeslawError, ValueError):

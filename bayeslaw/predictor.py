@@ -31,14 +31,15 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bayeslaw.errors import FitArtifactError, PredictionInputError
+from bayeslaw.errors import ConfigError, FitArtifactError, PredictionInputError
 from bayeslaw.posterior.fit import Fit, load_fit, require_positive
-from bayeslaw.posterior.storage import read_record
+from bayeslaw.posterior.storage import FIT_JSON, read_record
 
 __all__ = ["law", "law_config"]
 
@@ -58,31 +59,48 @@ def law_config() -> dict[str, Path | str]:
 
 
 def data_fingerprint(data: Path) -> str:
-    """A cheap fingerprint of a dataset path: names, sizes and mtimes of its files."""
+    """A content hash of a dataset path: relative names, sizes and bytes of its files (a
+    file rewritten with its size and mtime kept still changes it)."""
     if not data.exists():
         raise FitArtifactError(f"BAYESLAW_DATA={data} does not exist; point it at the dataset")
     files = sorted(p for p in data.rglob("*") if p.is_file()) if data.is_dir() else [data]
     digest = hashlib.sha256()
-    for p in files:
-        st = p.stat()
-        digest.update(f"{p.relative_to(data) if data.is_dir() else p.name}|{st.st_size}|".encode())
-        digest.update(f"{st.st_mtime_ns}\n".encode())
+    for path in files:
+        name = path.relative_to(data) if data.is_dir() else path.name
+        digest.update(f"{name}|{path.stat().st_size}\n".encode())
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
+
+
+def _env_count(name: str, default: int) -> int:
+    """A positive whole number from the environment variable ``name`` (else ``default``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r} must be a whole number >= 1 (default {default})")
+    return value
 
 
 def _fit_and_save(data: Path, fit_dir: Path, form: str, fingerprint: str) -> Fit:
     from bayeslaw.data import load_observations
     from bayeslaw.evaluation.selection import fit
 
+    draws, tune, chains = (
+        _env_count(f"BAYESLAW_{key}", default)
+        for key, default in (("DRAWS", 1000), ("TUNE", 1000), ("CHAINS", 4))
+    )
     print(
         f"bayeslaw: no saved fit in {fit_dir}; fitting {form} to {data} once (NUTS)",
         file=sys.stderr,
     )
     obs = load_observations(data)
-    draws, tune, chains = (
-        int(os.environ.get(f"BAYESLAW_{key}") or default)
-        for key, default in (("DRAWS", 1000), ("TUNE", 1000), ("CHAINS", 4))
-    )
     result = fit(
         obs,
         form=form,
@@ -98,14 +116,40 @@ def _fit_and_save(data: Path, fit_dir: Path, form: str, fingerprint: str) -> Fit
     return result
 
 
-def _load_or_fit(data: Path, fit_dir: Path, form: str) -> Fit:
+def _complete(fit_dir: Path) -> bool:
+    return (fit_dir / FIT_JSON).is_file()
+
+
+def _fit_under_lock(data: Path, fit_dir: Path, form: str, fingerprint: str) -> Fit | None:
+    """Fit and save unless another process did while this one waited for the lock."""
     from filelock import FileLock
 
+    lock = fit_dir.parent / ".fit.lock"
+    try:
+        fit_dir.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock), timeout=LOCK_TIMEOUT_S):
+            if not _complete(fit_dir):
+                return _fit_and_save(data, fit_dir, form, fingerprint)
+    except OSError as err:  # a read-only home, or the lock path taken by a directory
+        raise FitArtifactError(
+            f"cannot take the lock {lock} to fit once ({type(err).__name__}: {err}); make "
+            "BAYESLAW_HOME writable, or point it at a directory holding a complete fit"
+        ) from err
+    return None
+
+
+def _load_or_fit(data: Path, fit_dir: Path, form: str) -> Fit:
+    """The saved fit of ``data`` (made first if there is none). A complete fit is read
+    without the lock, so a read-only home works."""
+    if fit_dir.exists() and not fit_dir.is_dir():
+        raise FitArtifactError(
+            f"{fit_dir} is a file, not a saved fit; remove it, or set BAYESLAW_HOME elsewhere"
+        )
     fingerprint = data_fingerprint(data)
-    fit_dir.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(fit_dir.parent / ".fit.lock"), timeout=LOCK_TIMEOUT_S):
-        if not (fit_dir / "fit.json").exists():
-            return _fit_and_save(data, fit_dir, form, fingerprint)
+    if not _complete(fit_dir):
+        made = _fit_under_lock(data, fit_dir, form, fingerprint)
+        if made is not None:
+            return made
     if read_record(fit_dir).provenance.data_fingerprint != fingerprint:
         raise FitArtifactError(
             f"the fit at {fit_dir} was made from other data than BAYESLAW_DATA={data}; "
@@ -123,21 +167,39 @@ def get_fit() -> Fit:
     return _CACHE[key]
 
 
-def _input_arrays(input_data: list[dict[str, float]], names: tuple[str, ...]) -> dict[str, Any]:
-    out = {}
-    for name in names:
-        try:
-            values = np.array([row[name] for row in input_data], dtype=np.float64)
-        except KeyError:
-            bad = next(i for i, row in enumerate(input_data) if name not in row)
+def _number(value: Any, row: int, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise PredictionInputError(
+            f"input row {row} has {name}={value!r} ({type(value).__name__}); it must be a "
+            "single number"
+        )
+    return float(value)
+
+
+def _input_arrays(input_data: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """One float array per input from a list of row dicts, or a clear error."""
+    if isinstance(input_data, str | bytes | Mapping) or not isinstance(input_data, list | tuple):
+        raise PredictionInputError(
+            f"input_data must be a list of dicts, one per row, e.g. [{dict.fromkeys(names, 1.0)}]"
+            f"; got {type(input_data).__name__}"
+        )
+    for i, row in enumerate(input_data):
+        if not isinstance(row, Mapping):
             raise PredictionInputError(
-                f"input row {bad} has no {name!r}; every row needs {list(names)} "
-                f"(it has {sorted(input_data[bad])})"
-            ) from None
-        except (TypeError, ValueError) as err:
-            raise PredictionInputError(f"input {name!r} must be numeric: {err}") from None
-        out[name] = require_positive(name, values)
-    return out
+                f"input row {i} is a {type(row).__name__}, not a dict of {list(names)}"
+            )
+        missing = [name for name in names if name not in row]
+        if missing:
+            raise PredictionInputError(
+                f"input row {i} has no {missing[0]!r}; every row needs {list(names)} "
+                f"(it has {sorted(map(str, row))})"
+            )
+    return {
+        name: require_positive(
+            name, np.array([_number(row[name], i, name) for i, row in enumerate(input_data)])
+        )
+        for name in names
+    }
 
 
 def law(input_data: list[dict[str, float]], group: str) -> list[dict[str, float]]:
@@ -163,9 +225,14 @@ def law(input_data: list[dict[str, float]], group: str) -> list[dict[str, float]
     FitArtifactError
         A saved fit that is damaged or does not match the dataset/form.
     """
+    if not isinstance(group, str):
+        raise PredictionInputError(
+            f"group must be a string (a group of the data, or any other name for a new "
+            f"group), got {type(group).__name__} {group!r}"
+        )
     fit = get_fit()
-    x = _input_arrays(list(input_data), fit.draws.form.inputs)
+    x = _input_arrays(input_data, fit.draws.form.inputs)
     if not input_data:
         return []
-    means = fit.draws.posterior_mean(x, str(group))
+    means = fit.draws.posterior_mean(x, group)
     return [{TARGET: float(v)} for v in means]

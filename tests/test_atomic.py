@@ -68,3 +68,16 @@ def test_atomic_directory_refuses_what_it_may_not_replace(tmp_path):
     with pytest.raises(FileExistsError), atomic.atomic_directory(tmp_path / "file"):
         pass
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mine"]
+
+
+def test_stale_temporaries_are_removed_fresh_ones_kept(tmp_path):
+    import os
+    import time
+
+    stale, fresh = tmp_path / ".f.txt.old1.tmp", tmp_path / ".f.txt.new1.tmp"
+    stale.write_text("left by a killed writer")
+    fresh.write_text("another writer, busy right now")
+    old = time.time() - 2 * atomic.STALE_AFTER_S
+    os.utime(stale, (old, old))
+    atomic.write_text(tmp_path / "f.txt", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".f.txt.new1.tmp", "f.txt"]

@@ -176,3 +176,68 @@ def test_demo_runs_the_main_job(tmp_path, capsys):
     loaded = load_fit(tmp_path / "demo" / "fit")
     assert loaded.record.method == "nuts" and loaded.draws.n_draws == 400
     assert (tmp_path / "demo" / "report.html").stat().st_size > 0
+
+
+# -- what a fuzzing pass found (issue "Bad input never crashes") ---------------------------
+def _one_error_line(capsys, match: str) -> None:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("bayeslaw: error:") and match in err[0], err
+
+
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        (b"", "is empty"),
+        (b'[{"num_experts": 8', "is not a JSON list of row objects"),
+        (b'{"num_experts": 8}', "is not a JSON list of row objects"),
+        (b'num_experts,dense_parameter_count\n"8,1e9\n', "is not CSV with a header row"),
+        (b"num_experts,dense_parameter_count\n\xff\xfe,1e9\n", "is not UTF-8 text"),
+        (b"num_experts,dense_parameter_count\nabc,1e9\n", "rows [0] hold ['abc']"),
+    ],
+)
+def test_bad_prediction_input_files(map_fit_dir, tmp_path, capsys, payload, match):
+    rows = tmp_path / ("rows.json" if payload.startswith((b"[", b"{")) else "rows.csv")
+    rows.write_bytes(payload)
+    assert main(["predict", str(map_fit_dir), "--input", str(rows), "--group", "group_0"]) == 2
+    _one_error_line(capsys, match)
+
+
+def test_bad_input_on_stdin(map_fit_dir, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"[1, 2]")))
+    assert main(["predict", str(map_fit_dir), "--group", "group_0"]) == 2
+    _one_error_line(capsys, "standard input is not a JSON list of row objects")
+
+
+def test_outputs_that_are_files_are_refused_before_any_work(data_csv, map_fit_dir, tmp_path,
+                                                            capsys, monkeypatch):  # fmt: skip
+    from bayeslaw.evaluation import selection
+
+    monkeypatch.setattr(selection, "fit", lambda *a, **k: pytest.fail("fitted first"))
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    assert main(["fit", str(data_csv), "--out", str(taken), "--method", "map"]) == 2
+    _one_error_line(capsys, "--out")
+    assert main(["report", str(map_fit_dir), "--out", str(taken)]) == 2
+    _one_error_line(capsys, "is a file; name a directory")
+    assert taken.read_text() == "mine"
+
+
+def test_cli_data_errors_are_one_line(tmp_path, data_csv, capsys):
+    import gzip
+
+    data = gzip.compress(b"dense_parameter_count,num_experts,loss_validation\n1e8,8,2.5\n" * 40)
+    (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])
+    assert main(["summary", str(tmp_path / "cut.csv.gz")]) == 2
+    _one_error_line(capsys, "is the file complete")
+    (tmp_path / "priors.json").write_text('{"L_inf": 5}')
+    argv = ["fit", str(data_csv), "--out", str(tmp_path / "o"), "--priors",
+            str(tmp_path / "priors.json")]  # fmt: skip
+    assert main(argv) == 2
+    _one_error_line(capsys, "'L_inf' takes a (lower, upper) range")
+
+
+def test_test_split_without_splits_says_what_is_missing(data_csv, capsys):
+    assert main(["evaluate", "--train", str(data_csv), "--test-split", "test"]) == 2
+    _one_error_line(capsys, "--test-split 'test' needs --train to be a dataset with splits")

@@ -14,7 +14,7 @@ import pytest
 
 from bayeslaw import predictor
 from bayeslaw.datasets import simulate_moe
-from bayeslaw.errors import FitArtifactError, PredictionInputError
+from bayeslaw.errors import ConfigError, FitArtifactError, PredictionInputError
 from bayeslaw.posterior.fit import load_fit
 
 ROWS = [
@@ -123,3 +123,107 @@ def test_two_first_calls_at_once_produce_one_valid_fit(dataset, tmp_path):
     expected = saved.predict({k: [r[k] for r in ROWS] for k in ROWS[0]}, group="group_0")
     assert [r["loss_validation"] for r in outputs[0]] == pytest.approx(list(expected["mean"]))
     assert sorted(p.name for p in Path(home).iterdir()) == [".fit.lock", "fit"]
+
+
+# -- what a fuzzing pass found (issue "Bad input never crashes") ---------------------------
+@pytest.mark.parametrize(
+    ("input_data", "match"),
+    [
+        (None, "must be a list of dicts, one per row"),
+        ({"num_experts": 8.0, "dense_parameter_count": 1e9}, "got dict"),
+        ("num_experts=8", "got str"),
+        ([[8.0, 1e9]], "input row 0 is a list, not a dict"),
+        ([{"num_experts": [64], "dense_parameter_count": 1e9}], r"num_experts=\[64\]"),
+        ([{"num_experts": True, "dense_parameter_count": 1e9}], "num_experts=True"),
+        ([{"num_experts": "8", "dense_parameter_count": 1e9}], "num_experts='8'"),
+    ],
+)
+def test_malformed_inputs_are_named(configured, input_data, match):
+    with pytest.raises(PredictionInputError, match=match):
+        predictor.law(input_data, "group_0")
+
+
+def test_a_dataframe_is_not_a_list_of_rows(configured):
+    import pandas as pd
+
+    with pytest.raises(PredictionInputError, match="got DataFrame"):
+        predictor.law(pd.DataFrame(ROWS), "group_0")
+
+
+def test_group_must_be_a_string(configured):
+    with pytest.raises(PredictionInputError, match=r"group must be a string.*NoneType None"):
+        predictor.law(ROWS, None)
+
+
+def test_an_unseen_groups_prediction_does_not_depend_on_its_name(configured):
+    names = ["new", "another-router", "None", "x" * 40]
+    values = [predictor.law(ROWS, name) for name in names]
+    assert all(v == values[0] for v in values)
+
+
+def test_bad_draws_setting_is_a_config_error(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("BAYESLAW_DATA", str(dataset))
+    monkeypatch.setenv("BAYESLAW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BAYESLAW_DRAWS", "abc")
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    with pytest.raises(ConfigError, match="BAYESLAW_DRAWS='abc' must be a whole number"):
+        predictor.law(ROWS, "group_0")
+
+
+def test_a_complete_fit_is_read_without_the_lock(configured, small_fit):
+    """What makes a read-only home with a complete fit usable: reading takes no lock (the
+    tests run as root, for whom file modes cannot make a directory read-only)."""
+    assert not (configured / ".fit.lock").exists()
+    out = predictor.law(ROWS, "group_1")
+    assert not (configured / ".fit.lock").exists()
+    expected = small_fit.predict({k: [r[k] for r in ROWS] for k in ROWS[0]}, group="group_1")
+    assert [r["loss_validation"] for r in out] == pytest.approx(list(expected["mean"]))
+
+
+def test_broken_homes_are_named_before_any_fitting(configured, monkeypatch):
+    """fit/ replaced by a file, or the lock path by a directory: a FitArtifactError at once."""
+    import shutil
+
+    def never(*args, **kwargs):
+        raise AssertionError("law() started fitting")
+
+    monkeypatch.setattr(predictor, "_fit_and_save", never)
+    shutil.rmtree(configured / "fit")
+    (configured / "fit").write_text("not a fit")
+    with pytest.raises(FitArtifactError, match="is a file, not a saved fit"):
+        predictor.law(ROWS, "group_0")
+    (configured / "fit").unlink()
+    (configured / ".fit.lock").mkdir()
+    with pytest.raises(FitArtifactError, match="cannot take the lock"):
+        predictor.law(ROWS, "group_0")
+
+
+def test_data_changed_in_place_is_not_matched_to_the_old_fit(configured, dataset):
+    """Same size, same mtime, other content: the content hash tells them apart."""
+    import os
+
+    text = dataset.read_text()
+    stat_before = dataset.stat()
+    changed = text.replace("group_0", "group_9", 1)
+    assert len(changed) == len(text)
+    dataset.write_text(changed)
+    os.utime(dataset, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns))
+    with pytest.raises(FitArtifactError, match="other data"):
+        predictor.law(ROWS, "group_0")
+
+
+def test_a_damaged_fit_is_refitted_not_refused(configured, dataset, monkeypatch, small_fit):
+    """fit.json deleted: the directory holds only bayeslaw's files, so a refit replaces it."""
+    (configured / "fit" / "fit.json").unlink()
+    calls = []
+
+    def refit(data, fit_dir, form, fingerprint):
+        calls.append(fit_dir)
+        record = small_fit.record.with_fingerprint(fingerprint)
+        result = dataclasses.replace(small_fit, record=record, _path=None)
+        result.save(fit_dir, datatree=False)
+        return result
+
+    monkeypatch.setattr(predictor, "_fit_and_save", refit)
+    assert predictor.law(ROWS, "group_0")
+    assert calls == [configured / "fit"] and (configured / "fit" / "fit.json").is_file()

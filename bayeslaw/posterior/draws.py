@@ -21,14 +21,19 @@ from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, get_form
 from bayeslaw.posterior.predictive import PredictiveDraws
 
-__all__ = ["MIN_UNSEEN_SAMPLES", "PosteriorDraws", "group_seed"]
+__all__ = ["MIN_UNSEEN_SAMPLES", "UNSEEN_SEED", "PosteriorDraws", "group_seed"]
 
 #: Fewest samples behind an unseen group's prediction (posterior draws x simulated groups).
 MIN_UNSEEN_SAMPLES = 4000
 
 
+#: The seed of every unseen group's simulated draws: a new group's prediction must not
+#: depend on the name it is given.
+UNSEEN_SEED = 20_240_601
+
+
 def group_seed(group: str) -> int:
-    """A stable seed per group name, so unseen-group predictions are reproducible."""
+    """A stable seed per group name, so predictions with noise are reproducible."""
     return zlib.crc32(group.encode("utf-8"))
 
 
@@ -73,6 +78,11 @@ class PosteriorDraws:
     def is_seen(self, group: str) -> bool:
         return group in self.groups
 
+    def seed(self, group: str) -> int:
+        """The seed of ``group``'s simulated draws: by name for a fitted group, one shared
+        :data:`UNSEEN_SEED` for every other (so a new group's name changes nothing)."""
+        return group_seed(group) if group in self.groups else UNSEEN_SEED
+
     def group_theta(self, group: str) -> dict[str, np.ndarray]:
         """Law parameters ``(S,)`` of ``group``, seen or not (scaled units)."""
         if group in self.groups:
@@ -86,7 +96,7 @@ class PosteriorDraws:
                 f"level; known groups: {sorted(self.groups)}. Refit with pooling='partial' to "
                 "predict new groups"
             )
-        rng = np.random.default_rng(group_seed(group))
+        rng = np.random.default_rng(self.seed(group))
         reps = self.unseen_replicates
         values = {}
         for coord in coordinates(self.form):
@@ -109,7 +119,7 @@ class PosteriorDraws:
         if group in self.groups:
             return self.noise[:, self.groups.index(group)]
         noise = np.tile(self.noise, (self.unseen_replicates, 1))
-        rng = np.random.default_rng(group_seed(group) + 1)
+        rng = np.random.default_rng(self.seed(group) + 1)
         pick = rng.integers(0, len(self.groups), size=noise.shape[0])
         return noise[np.arange(noise.shape[0]), pick]
 

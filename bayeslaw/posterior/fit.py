@@ -21,7 +21,7 @@ import pandas as pd
 from bayeslaw.data import Observations, load_observations
 from bayeslaw.errors import FitArtifactError, FitNotReadyError, PredictionInputError
 from bayeslaw.posterior import storage
-from bayeslaw.posterior.draws import PosteriorDraws, group_seed
+from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.point_fit_files import explain_text, params_payload
 from bayeslaw.posterior.predictive import PredictiveDraws
 from bayeslaw.posterior.record import FitRecord
@@ -58,12 +58,21 @@ def _inputs_frame(inputs: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
         raise PredictionInputError(
             f"prediction inputs lack {missing}; every row needs {list(names)}"
         )
-    return {
-        name: require_positive(
-            name, pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=np.float64)
-        )
-        for name in names
-    }
+    return {name: require_positive(name, _numbers(rows[name], name)) for name in names}
+
+
+def _numbers(column: pd.Series, name: str) -> np.ndarray:
+    """A column of prediction inputs as floats; non-numbers are named with their rows."""
+    values = [v.item() if isinstance(v, np.generic) else v for v in column.tolist()]
+    bad = [i for i, v in enumerate(values) if isinstance(v, bool) or not _is_number(v)]
+    if bad:
+        shown = [values[i] for i in bad[:10]]
+        raise PredictionInputError(f"input {name!r} must be a number; rows {bad[:10]} hold {shown}")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float)
 
 
 def require_positive(name: str, values: np.ndarray) -> np.ndarray:
@@ -77,10 +86,9 @@ def require_positive(name: str, values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _observations(predictive: PredictiveDraws, group: str) -> np.ndarray:
-    """Noisy draws from ``predictive``, replicated to >= MIN_NOISE_SAMPLES rows, the noise
-    seeded by the group's name."""
-    rng = np.random.default_rng(group_seed(group) + 2)
+def _observations(predictive: PredictiveDraws, seed: int) -> np.ndarray:
+    """Noisy draws from ``predictive``, replicated to >= MIN_NOISE_SAMPLES rows."""
+    rng = np.random.default_rng(seed + 2)
     reps = max(1, -(-MIN_NOISE_SAMPLES // predictive.n_draws))
     return predictive.sample(rng, replicates=reps)
 
@@ -173,13 +181,16 @@ class Fit:
         group, per simulated new group). ``kind="observation"``: a new measurement, noise
         included, each draw replicated until there are at least
         :data:`MIN_NOISE_SAMPLES` rows (so a one-draw MAP fit still has noise); the noise is
-        seeded by the group's name, so repeated calls agree.
+        seeded (by a fitted group's name; one seed for every new group), so repeated calls
+        agree and a new group's prediction does not depend on its name.
         """
         if kind not in ("mean", "observation"):
             raise PredictionInputError(f"kind must be 'mean' or 'observation', got {kind!r}")
         x = _inputs_frame(inputs, self.draws.form.inputs)
         predictive = self.draws.predictive(x, group)
-        return predictive.mean if kind == "mean" else _observations(predictive, group)
+        if kind == "mean":
+            return predictive.mean
+        return _observations(predictive, self.draws.seed(group))
 
     def predict(
         self,
@@ -214,7 +225,8 @@ class Fit:
         x = _inputs_frame(inputs, self.draws.form.inputs)
         predictive = self.draws.predictive(x, group)
         mean_draws = predictive.mean
-        draws = mean_draws if kind == "mean" else _observations(predictive, group)
+        seed = self.draws.seed(group)
+        draws = mean_draws if kind == "mean" else _observations(predictive, seed)
         lower, upper = _eti(draws, ci_prob)
         out = pd.DataFrame(x)
         out["mean"] = mean_draws.mean(axis=0)

@@ -49,6 +49,7 @@ TREE = "datatree.zarr"
 OBSERVATIONS = "observations.csv"
 PARAMS = "params.json"
 EXPLAIN = "explain.md"
+RECORD_SHA256 = "record_sha256"
 REFIT = "refit it (bayeslaw fit DATA --out DIR, or delete the directory and call law() again)"
 
 
@@ -60,8 +61,19 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Every file a saved fit holds.
+ARTIFACTS = frozenset({FIT_JSON, DRAWS, TREE, OBSERVATIONS, PARAMS, EXPLAIN})
+
+
 def _is_fit_directory(path: Path) -> bool:
-    return (path / FIT_JSON).exists()
+    """A saved fit, whole or damaged (only bayeslaw's files in it): safe to replace."""
+    return (path / FIT_JSON).exists() or {p.name for p in path.iterdir()} <= ARTIFACTS
+
+
+def _record_digest(meta: Mapping[str, Any]) -> str:
+    """SHA-256 of ``fit.json``'s content other than this digest (canonical JSON)."""
+    body = {k: v for k, v in meta.items() if k != RECORD_SHA256}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def write_fit_directory(
@@ -103,7 +115,9 @@ def write_fit_directory(
             if datatree is not None:
                 datatree.to_zarr(tmp / TREE, mode="w", consolidated=False)
             files = {p.name: _sha256(p) for p in tmp.iterdir() if p.is_file()}
-            atomic.write_json(tmp / FIT_JSON, {**record.to_dict(), "sha256": files})
+            meta = {**record.to_dict(), "sha256": files}
+            meta[RECORD_SHA256] = _record_digest(json.loads(json.dumps(meta, default=str)))
+            atomic.write_json(tmp / FIT_JSON, meta)
     except FileExistsError as err:
         raise FitArtifactError(
             f"{target} exists and is not a bayeslaw fit; choose an empty or new directory"
@@ -121,6 +135,11 @@ def _read_meta(path: Path) -> dict[str, Any]:
         raise FitArtifactError(f"{meta_path} is unreadable or corrupted ({err}); {REFIT}") from err
     if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), dict):
         raise FitArtifactError(f"{meta_path} lacks the files' checksums ('sha256'); {REFIT}")
+    # format 1 (bayeslaw 0.1) had no checksum of its own; format 2 must carry one
+    if meta.get("format_version") != 1 and meta.get(RECORD_SHA256) != _record_digest(meta):
+        raise FitArtifactError(
+            f"{meta_path} does not match its own checksum: it was edited or damaged; {REFIT}"
+        )
     return meta
 
 

@@ -135,3 +135,36 @@ def test_round_trip_of_a_centred_nuts_fit(tmp_path):
     np.testing.assert_array_equal(
         result.predict(GRID, group="new")["upper"], loaded.predict(GRID, group="new")["upper"]
     )
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["model"]["scales"].update(dense_parameter_count=1e9),
+        lambda m: m["model"]["groups"].__setitem__(0, "renamed"),
+        lambda m: m["model"].update(pooling="none"),
+    ],
+)
+def test_an_edited_fit_json_is_refused(small_fit, tmp_path, edit):
+    path = small_fit.save(tmp_path / "fit", datatree=False)
+    meta = json.loads((path / "fit.json").read_text())
+    edit(meta)
+    (path / "fit.json").write_text(json.dumps(meta))
+    with pytest.raises(FitArtifactError, match="does not match its own checksum"):
+        load_fit(path)
+
+
+def test_a_damaged_fit_is_replaced_and_leftovers_of_killed_saves_removed(small_fit, tmp_path):
+    import os
+    import time
+
+    path = small_fit.save(tmp_path / "fit", datatree=False)
+    (path / "fit.json").unlink()  # damaged: only bayeslaw's files left
+    stale = tmp_path / ".fit.abc123.tmp"  # what a save killed half-way leaves
+    stale.mkdir()
+    (stale / "posterior.npz").write_bytes(b"partial")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    small_fit.save(path, datatree=False)
+    assert load_fit(path).record == small_fit.record
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit"]
