@@ -39,10 +39,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from common import DATA, text_table
+from common import DATA, publish, text_table
 from scipy import optimize
 
-from bayeslaw import atomic
 from bayeslaw.data import DataSource, load_observations
 
 BOUNDS = (0.05, 2.0)
@@ -256,11 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     config = vars(parser.parse_args(argv))
     out = config.pop("json")
     result = run(**config)
-    if out:
-        atomic.write_json(out, result)
-    print(f"{result['data']}: {result['n_groups']} groups, {result['n_rows']} rows")
-    print(format_result(result))
-    return 0
+    head = f"{result['data']}: {result['n_groups']} groups, {result['n_rows']} rows\n"
+    return publish(result, out, head + format_result(result))
 
 
 if __name__ == "__main__":

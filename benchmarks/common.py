@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bayeslaw import atomic
+
 #: ``../shared/data`` beside the repository checkout (the routing study and SLDBench).
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -60,3 +62,12 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def publish(result: dict[str, Any], json_path: Path | None, text: str) -> int:
+    """What every benchmark's ``main`` ends with: the JSON written atomically (when
+    ``--json`` was given), the table printed; returns the exit status 0."""
+    if json_path is not None:
+        atomic.write_json(json_path, result)
+    print(text)
+    return 0

@@ -28,9 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import DATA, nuts_stats, text_table
-
-from bayeslaw import atomic
+from common import DATA, nuts_stats, publish, text_table
 
 RUN_COLUMNS = ("wall_s", "min_ess_bulk", "ess_bulk_per_s", "divergences", "max_r_hat")
 
@@ -118,10 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     config = vars(parser.parse_args(argv))
     out = config.pop("json")
     result = run(**config)
-    if out:
-        atomic.write_json(out, result)
-    print(format_result(result))
-    return 0
+    return publish(result, out, format_result(result))
 
 
 if __name__ == "__main__":

@@ -28,9 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import DATA, text_table
-
-from bayeslaw import atomic
+from common import DATA, publish, text_table
 
 ROWS = 10_000
 TARGETS = {"cold_s": 0.5, "warm_10k_rows_s": 0.5}
@@ -160,10 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     result = run(**config)
-    if out:
-        atomic.write_json(out, result)
-    print(format_result(result))
-    return 0
+    return publish(result, out, format_result(result))
 
 
 if __name__ == "__main__":
