@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from bayeslaw.evaluation.comparison import compare_forms
     from bayeslaw.evaluation.protocol import evaluate
     from bayeslaw.evaluation.selection import fit
-    from bayeslaw.models.forms import available_forms, get_form
+    from bayeslaw.models.expressions import law_form
     from bayeslaw.models.priors import Prior
+    from bayeslaw.models.registry import available_forms, get_form
     from bayeslaw.posterior.fit import Fit, load_fit
     from bayeslaw.posterior.record import FitRecord
     from bayeslaw.predictor import law
@@ -43,9 +44,10 @@ _LAZY: dict[str, str] = {
     "FitRecord": "bayeslaw.posterior.record",
     "Observations": "bayeslaw.data",
     "Prior": "bayeslaw.models.priors",
-    "available_forms": "bayeslaw.models.forms",
+    "available_forms": "bayeslaw.models.registry",
+    "law_form": "bayeslaw.models.expressions",
     "fit": "bayeslaw.evaluation.selection",
-    "get_form": "bayeslaw.models.forms",
+    "get_form": "bayeslaw.models.registry",
     "law": "bayeslaw.predictor",
     "load_fit": "bayeslaw.posterior.fit",
     "load_observations": "bayeslaw.data",
@@ -79,6 +81,7 @@ __all__ = [
     "fit",
     "get_form",
     "law",
+    "law_form",
     "load_fit",
     "load_observations",
     "simulate_moe",

@@ -18,14 +18,28 @@ from bayeslaw.errors import BayeslawError, DataError
 
 __all__ = ["main"]
 
-FORMS_HELP = "law form: moe_additive (default), moe_multiplicative, moe_interaction, additive(x,y)"
+FORMS_HELP = (
+    "law form: moe_additive (default), moe_multiplicative, moe_interaction, auto, a family "
+    "over named inputs (additive(x,y), chinchilla(N,D), chinchilla_tied(N,D), rectified(D), "
+    "broken_power(x), kaplan(N,D)), or an expression such as "
+    "'L_inf + B / (D_l + D**beta)' with --inputs D"
+)
+
+
+def _inputs(args: argparse.Namespace) -> list[str] | None:
+    text = getattr(args, "inputs", None)
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None
 
 
 def _load(args: argparse.Namespace) -> Any:
     from bayeslaw.data import load_observations
 
-    columns = {"group": args.group_col} if getattr(args, "group_col", None) else None
-    return load_observations(args.data, split=args.split, columns=columns)
+    columns = {}
+    if getattr(args, "group_col", None):
+        columns["group"] = args.group_col
+    if getattr(args, "loss_col", None):
+        columns["loss_validation"] = args.loss_col
+    return load_observations(args.data, split=args.split, columns=columns, inputs=_inputs(args))
 
 
 def _priors(value: str) -> Any:
@@ -66,12 +80,14 @@ def _writable_directory(path: str, option: str) -> Path:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from bayeslaw.evaluation.selection import fit
+    from bayeslaw.models.registry import form_from_text
 
     _writable_directory(args.out, "--out")
+    form = args.form if args.form == "auto" else form_from_text(args.form, _inputs(args))
     obs = _load(args)
     result = fit(
         obs,
-        form=args.form,
+        form=form,
         method=args.method,
         pooling=args.pooling,
         priors=_priors(args.priors),
@@ -234,6 +250,12 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="datasets save_to_disk directory, CSV or Parquet file")
     p.add_argument("--split", help="split of a DatasetDict (default: train, else the first)")
     p.add_argument("--group-col", help="column holding the group (default: detected by alias)")
+    p.add_argument("--loss-col", help="column holding the loss (default: detected by alias)")
+    p.add_argument(
+        "--inputs",
+        help="comma-separated input columns (default: dense_parameter_count,num_experts); "
+        "the names an expression --form uses",
+    )
 
 
 def _add_sampler_args(p: argparse.ArgumentParser) -> None:

@@ -26,7 +26,8 @@ import pandas as pd
 
 from bayeslaw.data import Observations, load_observations
 from bayeslaw.errors import DataError
-from bayeslaw.models.forms import LawForm, get_form, reference_scale
+from bayeslaw.models.forms import LawForm, reference_scale
+from bayeslaw.models.registry import get_form
 
 __all__ = [
     "DENSE_SIZES",

@@ -14,7 +14,10 @@ Configuration (environment variables):
     The fit is the directory ``$BAYESLAW_HOME/fit`` (``fit.json``, ``posterior.npz``,
     ``datatree.zarr``, and the point-fit predictor's ``params.json`` and ``explain.md``).
 ``BAYESLAW_FORM``
-    The law form (default ``moe_additive``).
+    The law form (default ``moe_additive``): a name (``rectified(sft_data_size)``, ...),
+    ``auto``, or an expression such as ``L_inf + B / (D_l + D**beta)``.
+``BAYESLAW_INPUTS``
+    Comma-separated input columns, for data other than MoE and for an expression's inputs.
 ``BAYESLAW_DRAWS``, ``BAYESLAW_TUNE``, ``BAYESLAW_CHAINS``
     NUTS settings of that first fit (defaults 1000, 1000, 4).
 
@@ -32,30 +35,50 @@ import hashlib
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bayeslaw.errors import ConfigError, FitArtifactError, PredictionInputError
+from bayeslaw.models.registry import form_from_text
 from bayeslaw.posterior.fit import Fit, load_fit, require_positive
 from bayeslaw.posterior.storage import FIT_JSON, read_record
 
-__all__ = ["law", "law_config"]
+__all__ = ["LawConfig", "law", "law_config"]
 
 DEFAULT_DATA = "/app/data"
 DEFAULT_FORM = "moe_additive"
+AUTO = "auto"
 TARGET = "loss_validation"
 LOCK_TIMEOUT_S = 3600.0
-_CACHE: dict[tuple[str, str, str], Fit] = {}
+_CACHE: dict[tuple[str, ...], Fit] = {}
 
 
-def law_config() -> dict[str, Path | str]:
-    """The dataset, fit directory and form that :func:`law` uses, from the environment."""
+@dataclass(frozen=True)
+class LawConfig:
+    """What :func:`law` uses, from the environment (see the module docstring)."""
+
+    data: Path
+    fit_dir: Path
+    form: str
+    inputs: tuple[str, ...] | None
+
+    def expected_form(self) -> str | None:
+        """The form name a saved fit must have (None for ``auto``: any chosen form)."""
+        if self.form == AUTO:
+            return None
+        return form_from_text(self.form, self.inputs).name
+
+
+def law_config() -> LawConfig:
+    """The dataset, fit directory, form and inputs that :func:`law` uses."""
     data = Path(os.environ.get("BAYESLAW_DATA", DEFAULT_DATA))
     home = Path(os.environ.get("BAYESLAW_HOME") or data.resolve().parent / "bayeslaw")
     form = os.environ.get("BAYESLAW_FORM", DEFAULT_FORM)
-    return {"data": data, "home": home, "fit_dir": home / "fit", "form": form}
+    names = [n.strip() for n in os.environ.get("BAYESLAW_INPUTS", "").split(",") if n.strip()]
+    return LawConfig(data, home / "fit", form, tuple(names) or None)
 
 
 def data_fingerprint(data: Path) -> str:
@@ -88,19 +111,21 @@ def _env_count(name: str, default: int) -> int:
     return value
 
 
-def _fit_and_save(data: Path, fit_dir: Path, form: str, fingerprint: str) -> Fit:
+def _fit_and_save(cfg: LawConfig, fingerprint: str) -> Fit:
     from bayeslaw.data import load_observations
     from bayeslaw.evaluation.selection import fit
 
+    data, fit_dir = cfg.data, cfg.fit_dir
+    form = cfg.form if cfg.form == AUTO else form_from_text(cfg.form, cfg.inputs)
     draws, tune, chains = (
         _env_count(f"BAYESLAW_{key}", default)
         for key, default in (("DRAWS", 1000), ("TUNE", 1000), ("CHAINS", 4))
     )
     print(
-        f"bayeslaw: no saved fit in {fit_dir}; fitting {form} to {data} once (NUTS)",
+        f"bayeslaw: no saved fit in {fit_dir}; fitting {cfg.form} to {data} once (NUTS)",
         file=sys.stderr,
     )
-    obs = load_observations(data)
+    obs = load_observations(data, inputs=cfg.inputs)
     result = fit(
         obs,
         form=form,
@@ -120,16 +145,17 @@ def _complete(fit_dir: Path) -> bool:
     return (fit_dir / FIT_JSON).is_file()
 
 
-def _fit_under_lock(data: Path, fit_dir: Path, form: str, fingerprint: str) -> Fit | None:
+def _fit_under_lock(cfg: LawConfig, fingerprint: str) -> Fit | None:
     """Fit and save unless another process did while this one waited for the lock."""
     from filelock import FileLock
 
+    fit_dir = cfg.fit_dir
     lock = fit_dir.parent / ".fit.lock"
     try:
         fit_dir.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(lock), timeout=LOCK_TIMEOUT_S):
             if not _complete(fit_dir):
-                return _fit_and_save(data, fit_dir, form, fingerprint)
+                return _fit_and_save(cfg, fingerprint)
     except OSError as err:  # a read-only home, or the lock path taken by a directory
         raise FitArtifactError(
             f"cannot take the lock {lock} to fit once ({type(err).__name__}: {err}); make "
@@ -138,32 +164,39 @@ def _fit_under_lock(data: Path, fit_dir: Path, form: str, fingerprint: str) -> F
     return None
 
 
-def _load_or_fit(data: Path, fit_dir: Path, form: str) -> Fit:
-    """The saved fit of ``data`` (made first if there is none). A complete fit is read
+def _load_or_fit(cfg: LawConfig) -> Fit:
+    """The saved fit of the dataset (made first if there is none). A complete fit is read
     without the lock, so a read-only home works."""
+    data, fit_dir = cfg.data, cfg.fit_dir
     if fit_dir.exists() and not fit_dir.is_dir():
         raise FitArtifactError(
             f"{fit_dir} is a file, not a saved fit; remove it, or set BAYESLAW_HOME elsewhere"
         )
     fingerprint = data_fingerprint(data)
     if not _complete(fit_dir):
-        made = _fit_under_lock(data, fit_dir, form, fingerprint)
+        made = _fit_under_lock(cfg, fingerprint)
         if made is not None:
             return made
-    if read_record(fit_dir).provenance.data_fingerprint != fingerprint:
+    record = read_record(fit_dir)
+    if record.provenance.data_fingerprint != fingerprint:
         raise FitArtifactError(
             f"the fit at {fit_dir} was made from other data than BAYESLAW_DATA={data}; "
             f"delete {fit_dir} to refit, or set BAYESLAW_HOME to another directory"
         )
-    return load_fit(fit_dir, form=form)
+    if cfg.form == AUTO and record.form_selected_by is None:
+        raise FitArtifactError(
+            f"BAYESLAW_FORM=auto, but the fit at {fit_dir} is of the one form "
+            f"{record.form!r}; delete {fit_dir} to refit"
+        )
+    return load_fit(fit_dir, form=cfg.expected_form())
 
 
 def get_fit() -> Fit:
     """The fit :func:`law` predicts with (loaded once per process)."""
     cfg = law_config()
-    key = (str(cfg["data"]), str(cfg["fit_dir"]), str(cfg["form"]))
+    key = (str(cfg.data), str(cfg.fit_dir), cfg.form, ",".join(cfg.inputs or ()))
     if key not in _CACHE:
-        _CACHE[key] = _load_or_fit(Path(cfg["data"]), Path(cfg["fit_dir"]), str(cfg["form"]))
+        _CACHE[key] = _load_or_fit(cfg)
     return _CACHE[key]
 
 

@@ -241,3 +241,21 @@ def test_cli_data_errors_are_one_line(tmp_path, data_csv, capsys):
 def test_test_split_without_splits_says_what_is_missing(data_csv, capsys):
     assert main(["evaluate", "--train", str(data_csv), "--test-split", "test"]) == 2
     _one_error_line(capsys, "--test-split 'test' needs --train to be a dataset with splits")
+
+
+def test_fit_an_expression_over_named_inputs(tmp_path, capsys):
+    """--form takes an expression over --inputs; --loss-col names a loss without an alias."""
+    frame = simulate_moe(n_groups=2, seed=0).observations.frame
+    data = tmp_path / "sizes.csv"
+    frame.rename(columns={"dense_parameter_count": "D", "loss_validation": "my_loss"})[
+        ["D", "my_loss", "group"]
+    ].to_csv(data, index=False)
+    out = tmp_path / "fit"
+    argv = ["fit", str(data), "--out", str(out), "--method", "map", "--inputs", "D",
+            "--loss-col", "my_loss", "--form", "L_inf + B / (D_l + D**beta)"]  # fmt: skip
+    assert main(argv) == 0
+    loaded = load_fit(out)
+    assert loaded.form_name == "L_inf + B / (D_l + D ** beta) | inputs=D"
+    capsys.readouterr()
+    assert main([*argv[:-2], "--form", "L_inf + B / (D_l + D**beta"]) == 2
+    assert "does not parse" in capsys.readouterr().err

@@ -217,13 +217,54 @@ def test_a_damaged_fit_is_refitted_not_refused(configured, dataset, monkeypatch,
     (configured / "fit" / "fit.json").unlink()
     calls = []
 
-    def refit(data, fit_dir, form, fingerprint):
-        calls.append(fit_dir)
+    def refit(cfg, fingerprint):
+        calls.append(cfg.fit_dir)
         record = small_fit.record.with_fingerprint(fingerprint)
         result = dataclasses.replace(small_fit, record=record, _path=None)
-        result.save(fit_dir, datatree=False)
+        result.save(cfg.fit_dir, datatree=False)
         return result
 
     monkeypatch.setattr(predictor, "_fit_and_save", refit)
     assert predictor.law(ROWS, "group_0")
     assert calls == [configured / "fit"] and (configured / "fit" / "fit.json").is_file()
+
+
+def test_law_with_an_expression_form_and_named_inputs(tmp_path, monkeypatch, fit_mocked):
+    """BAYESLAW_FORM may be an expression over BAYESLAW_INPUTS; a second process-like call
+    loads the saved fit by its canonical name."""
+    from bayeslaw.data import load_observations
+
+    frame = simulate_moe(n_groups=2, seed=0).observations.frame
+    sizes = frame.rename(columns={"dense_parameter_count": "D"})[["D", "loss_validation", "group"]]
+    data = tmp_path / "sizes.csv"
+    sizes.to_csv(data, index=False)
+    monkeypatch.setenv("BAYESLAW_DATA", str(data))
+    monkeypatch.setenv("BAYESLAW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BAYESLAW_FORM", "L_inf + B / (D_l + D**beta)")
+    monkeypatch.setenv("BAYESLAW_INPUTS", "D")
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    made = []
+
+    def mocked(cfg, fingerprint):  # the real one, with the mocked sampler
+        from bayeslaw.models.registry import form_from_text
+
+        obs = load_observations(cfg.data, inputs=cfg.inputs)
+        form = form_from_text(cfg.form, cfg.inputs)
+        tiny = {"draws": 20, "tune": 20, "chains": 1, "progressbar": False, "check": False}
+        result = fit_mocked(obs, form=form, random_seed=0, **tiny)
+        result.record = result.record.with_fingerprint(fingerprint)
+        result.save(cfg.fit_dir)
+        made.append(result)
+        return result
+
+    monkeypatch.setattr(predictor, "_fit_and_save", mocked)
+    first = predictor.law([{"D": 2e9}], "group_0")
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    again = predictor.law([{"D": 2e9}], "group_0")  # loaded from disk by its name
+    assert len(made) == 1 and first == again
+    expected = made[0].predict({"D": [2e9]}, group="group_0")["mean"].iloc[0]
+    assert first[0]["loss_validation"] == pytest.approx(expected)
+    monkeypatch.setenv("BAYESLAW_FORM", "L_inf + B / (D_l + D**gamma)")
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    with pytest.raises(FitArtifactError, match="expected"):
+        predictor.law([{"D": 2e9}], "group_0")

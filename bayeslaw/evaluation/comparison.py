@@ -26,7 +26,7 @@ from bayeslaw.data import Observations
 from bayeslaw.errors import FormError
 from bayeslaw.evaluation.scoring import score, split_largest
 from bayeslaw.inference.fitting import fit
-from bayeslaw.models.forms import get_form
+from bayeslaw.models.registry import get_form
 
 __all__ = ["MOE_FORMS", "compare_forms"]
 

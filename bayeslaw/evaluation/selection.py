@@ -19,7 +19,8 @@ from bayeslaw.errors import FormError
 from bayeslaw.evaluation.comparison import MOE_FORMS, compare_forms
 from bayeslaw.inference import fitting
 from bayeslaw.inference.config import check_random_seed
-from bayeslaw.models.forms import DEFAULT_FORM, LawForm, get_form
+from bayeslaw.models.forms import LawForm
+from bayeslaw.models.registry import DEFAULT_FORM, get_form
 from bayeslaw.posterior.fit import Fit
 
 __all__ = ["AUTO", "AUTO_CANDIDATES", "fit", "select_form"]

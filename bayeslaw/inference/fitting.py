@@ -25,9 +25,10 @@ from bayeslaw.inference.nuts import sample_posterior
 from bayeslaw.inference.pointwise import add_pointwise
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.data_checks import check_group_count, degenerate_data
-from bayeslaw.models.forms import DEFAULT_FORM, LawForm
+from bayeslaw.models.forms import LawForm
 from bayeslaw.models.hierarchical import ModelSpec, build_model
 from bayeslaw.models.priors import NU_PRIOR
+from bayeslaw.models.registry import DEFAULT_FORM
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.fit import CI_PROB, Fit
 from bayeslaw.posterior.record import FitRecord, ModelRecord, Provenance, SamplingRecord

@@ -6,11 +6,13 @@ drags ``B`` and :math:`L_\infty` along. Those ridges couple to the group-scale f
 hierarchical model and make NUTS diverge. So each group is sampled in coordinates the data
 pin down nearly independently, and the law's parameters are derived from them:
 
-- ``L_ref``: the mean loss at the reference point (every scaled input equal to 1);
+- ``L_ref``: the mean loss at the reference point (every scaled input equal to 1), for a
+  form with a loss floor (an additive constant);
 - each :class:`~bayeslaw.models.forms.Slope` :math:`= C \cdot e`: minus the log-derivative
   of a power term along one input at the reference point (positive, log link); it replaces
   the coefficient ``C`` or the exponent ``e`` it solves for;
-- every other exponent (positive, log link) and interaction (real, identity link).
+- every other exponent and coefficient (positive, log link) and real parameter (identity
+  link): what a law written as an expression, with no declared slopes, is sampled in.
 
 Then ``C = slope / e`` (or ``e = slope / C``), in declaration order, and
 :math:`L_\infty = L_\text{ref} - f(1; L_\infty{=}0)`. With one coefficient shared by two
@@ -30,7 +32,7 @@ from bayeslaw.models.ops import exp
 __all__ = ["LEVEL", "Coordinate", "coordinates", "inverse_link", "to_law_params"]
 
 LEVEL = "L_ref"
-Kind = Literal["level", "slope", "exponent", "interaction"]
+Kind = Literal["level", "slope", "exponent", "coefficient", "interaction", "real"]
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,18 @@ class Coordinate:
 
     @property
     def link(self) -> Literal["log", "identity"]:
-        return "log" if self.kind in ("slope", "exponent") else "identity"
+        return "log" if self.kind in ("slope", "exponent", "coefficient") else "identity"
 
 
 def coordinates(form: LawForm) -> tuple[Coordinate, ...]:
     """The sampled coordinates of ``form``, in a fixed order."""
-    solved = {s.exponent for s in form.slopes if s.solves == "exponent"}
-    coords = [Coordinate(LEVEL, "level")]
+    solved = {s.exponent if s.solves == "exponent" else s.coefficient for s in form.slopes}
+    coords = [Coordinate(LEVEL, "level")] if form.floor else []
     for p in form.parameters:
-        if p.role == "exponent" and p.name not in solved:
-            coords.append(Coordinate(p.name, "exponent"))
-        elif p.role == "interaction":
-            coords.append(Coordinate(p.name, "interaction"))
+        if p.name in solved or p.role == "floor":
+            continue
+        if p.role in ("exponent", "coefficient", "interaction", "real"):
+            coords.append(Coordinate(p.name, p.role))
     coords += [Coordinate(s.name, "slope", s.input) for s in form.slopes]
     return tuple(coords)
 
@@ -66,15 +68,15 @@ def inverse_link(coord: Coordinate, u: Any) -> Any:
 
 def to_law_params(form: LawForm, values: Mapping[str, Any]) -> dict[str, Any]:
     """Law parameters (scaled units) from coordinate values on their own scale."""
-    theta: dict[str, Any] = {
-        c.name: values[c.name] for c in coordinates(form) if c.kind in ("exponent", "interaction")
-    }
+    direct = ("exponent", "coefficient", "interaction", "real")
+    theta: dict[str, Any] = {c.name: values[c.name] for c in coordinates(form) if c.kind in direct}
     for slope in form.slopes:
         if slope.solves == "coefficient":
             theta[slope.coefficient] = values[slope.name] / theta[slope.exponent]
         else:
             theta[slope.exponent] = values[slope.name] / theta[slope.coefficient]
-    reference = {name: 1.0 for name in form.inputs}
-    reducible = form(reference, {**theta, "L_inf": 0.0})
-    theta["L_inf"] = values[LEVEL] - reducible
+    if form.floor is not None:
+        reference = {name: 1.0 for name in form.inputs}
+        reducible = form(reference, {**theta, form.floor: 0.0})
+        theta[form.floor] = values[LEVEL] - reducible
     return {name: theta[name] for name in form.parameter_names}

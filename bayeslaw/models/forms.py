@@ -20,7 +20,6 @@ Registered forms (``N`` = dense_parameter_count, ``E`` = num_experts):
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -31,21 +30,20 @@ from bayeslaw.errors import FormError
 from bayeslaw.models.ops import log
 
 __all__ = [
-    "DEFAULT_FORM",
     "LawForm",
     "Parameter",
     "Slope",
     "additive_form",
-    "available_forms",
-    "get_form",
+    "moe_interaction",
+    "moe_multiplicative",
+    "power_term_converter",
     "reference_scale",
 ]
 
-Role = Literal["floor", "coefficient", "exponent", "interaction"]
+Role = Literal["floor", "coefficient", "exponent", "interaction", "real"]
 
 N = "dense_parameter_count"
 E = "num_experts"
-DEFAULT_FORM = "moe_additive"
 
 #: Bounds of the point-fit predictor's grid, used for exponents under ``priors="flat"``.
 EXPONENT_BOUNDS = (0.05, 2.0)
@@ -67,7 +65,8 @@ class Parameter:
     @property
     def link(self) -> Literal["floor", "log", "identity"]:
         """The link from the unconstrained scale on which population priors live."""
-        return {"floor": "floor", "interaction": "identity"}.get(self.role, "log")  # type: ignore[return-value]
+        links = {"floor": "floor", "interaction": "identity", "real": "identity"}
+        return links.get(self.role, "log")  # type: ignore[return-value]
 
     @property
     def flat_bounds(self) -> tuple[float | None, float | None]:
@@ -134,6 +133,11 @@ class LawForm:
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
 
+    @property
+    def floor(self) -> str | None:
+        """The loss floor's parameter (the additive constant the law tends to), if any."""
+        return next((p.name for p in self.parameters if p.role == "floor"), None)
+
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
             if p.name == name:
@@ -168,7 +172,7 @@ def reference_scale(values: np.ndarray) -> float:
     return float(10.0 ** round(float(np.mean(np.log10(values)))))
 
 
-def _power_term_converter(
+def power_term_converter(
     terms: Mapping[str, Sequence[tuple[str, str]]],
 ) -> RawConverter:
     """Raw converter for coefficients multiplying ``x**(-exponent)`` power terms.
@@ -237,7 +241,7 @@ def additive_form(inputs: Sequence[str], *, name: str | None = None) -> LawForm:
         function=function,
         equation=equation,
         reference="additive power law; Hoffmann et al. 2022 (Chinchilla) for two inputs",
-        raw_converter=_power_term_converter(
+        raw_converter=power_term_converter(
             {c: [(inp, e)] for inp, c, e in zip(inputs, coefs, exps, strict=True)}
         ),
         slopes=tuple(
@@ -254,7 +258,7 @@ _SINGLE_COEFFICIENT_SLOPES = (
 )
 
 
-def _moe_multiplicative() -> LawForm:
+def moe_multiplicative() -> LawForm:
     def function(x: Params, t: Params) -> Any:
         return t["L_inf"] + t["A"] * x[N] ** (-t["alpha"]) * x[E] ** (-t["beta"])
 
@@ -270,7 +274,7 @@ def _moe_multiplicative() -> LawForm:
         function=function,
         equation="loss = L_inf + A * dense_parameter_count^(-alpha) * num_experts^(-beta)",
         reference="Clark et al. 2022 (routed language models), separable form",
-        raw_converter=_power_term_converter({"A": [(N, "alpha"), (E, "beta")]}),
+        raw_converter=power_term_converter({"A": [(N, "alpha"), (E, "beta")]}),
         slopes=_SINGLE_COEFFICIENT_SLOPES,
     )
 
@@ -287,7 +291,7 @@ def _interaction_to_raw(
     return raw
 
 
-def _moe_interaction() -> LawForm:
+def moe_interaction() -> LawForm:
     def function(x: Params, t: Params) -> Any:
         expert_exponent = t["beta"] + t["gamma"] * log(x[N])
         return t["L_inf"] + t["A"] * x[N] ** (-t["alpha"]) * x[E] ** (-expert_exponent)
@@ -311,39 +315,3 @@ def _moe_interaction() -> LawForm:
         raw_converter=_interaction_to_raw,
         slopes=_SINGLE_COEFFICIENT_SLOPES,
     )
-
-
-_REGISTRY: dict[str, Callable[[], LawForm]] = {
-    "moe_additive": lambda: additive_form((N, E), name="moe_additive"),
-    "moe_multiplicative": _moe_multiplicative,
-    "moe_interaction": _moe_interaction,
-}
-_ADDITIVE_NAME = re.compile(r"^additive\(([^()]+)\)$")
-
-
-def available_forms() -> tuple[str, ...]:
-    """Names of the registered forms (the additive family is ``additive(x1,...)``)."""
-    return (*_REGISTRY, "additive(x1,x2,...)")
-
-
-def get_form(form: str | LawForm) -> LawForm:
-    """Look a form up by name, or return a :class:`LawForm` unchanged.
-
-    Raises
-    ------
-    FormError
-        For an unknown name; the message lists the registered forms.
-    """
-    if isinstance(form, LawForm):
-        return form
-    if not isinstance(form, str):
-        raise FormError(
-            f"form must be a form name or a LawForm, got {type(form).__name__} {form!r}; "
-            f"choose one of {sorted(available_forms())}"
-        )
-    if form in _REGISTRY:
-        return _REGISTRY[form]()
-    match = _ADDITIVE_NAME.match(form.replace(" ", ""))
-    if match:
-        return additive_form(match.group(1).split(","))
-    raise FormError(f"unknown law form {form!r}; choose one of {sorted(available_forms())}")

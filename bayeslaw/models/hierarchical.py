@@ -44,8 +44,9 @@ import pytensor.tensor as pt
 from bayeslaw.data import Observations
 from bayeslaw.errors import FormError, PriorError
 from bayeslaw.models.anchors import LEVEL, coordinates, inverse_link, to_law_params
-from bayeslaw.models.forms import LawForm, get_form, reference_scale
+from bayeslaw.models.forms import LawForm, reference_scale
 from bayeslaw.models.priors import NU_PRIOR, DataScale, PriorSet, resolve_priors
+from bayeslaw.models.registry import get_form
 
 __all__ = [
     "CENTER_MIN_GROUPS",
@@ -208,7 +209,8 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
             noise = pm.HalfFlat("noise_flat", default_transform=None) * pt.ones(n)
         else:
             theta = to_law_params(spec.form, _coordinate_values(spec, n))
-            _floor_potential(theta["L_inf"], spec.priors)
+            if spec.form.floor is not None:
+                _floor_potential(theta[spec.form.floor], spec.priors)
             if spec.pooling == "complete":
                 noise = pm.HalfNormal("noise_shared", spec.priors.noise_scale) * pt.ones(n)
             else:
@@ -260,9 +262,10 @@ def sample_prior_predictive(
         values[coord.name] = inverse_link(coord, u)
     theta = to_law_params(spec.form, values)
     (lower, upper), width = spec.priors.floor, spec.priors.floor_width
-    log_w = -np.logaddexp(0, -(theta["L_inf"] - lower) / width)
+    floor = theta[spec.form.floor] if spec.form.floor else np.full((pool, n), np.inf)
+    log_w = -np.logaddexp(0, -(floor - lower) / width)
     if upper is not None:
-        log_w = log_w - np.logaddexp(0, -(upper - theta["L_inf"]) / width)
+        log_w = log_w - np.logaddexp(0, -(upper - floor) / width)
     weights = np.exp(log_w.sum(axis=1) - log_w.sum(axis=1).max())
     keep = rng.choice(pool, size=draws, p=weights / weights.sum())
     theta = {k: v[keep] for k, v in theta.items()}

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["exp", "is_tensor", "log"]
+__all__ = ["exp", "is_tensor", "log", "sqrt", "tanh"]
 
 
 def is_tensor(x: Any) -> bool:
@@ -35,3 +35,21 @@ def exp(x: Any) -> Any:
 
         return pt.exp(x)
     return np.exp(x)
+
+
+def sqrt(x: Any) -> Any:
+    """Square root of an array or tensor."""
+    if is_tensor(x):
+        import pytensor.tensor as pt
+
+        return pt.sqrt(x)
+    return np.sqrt(x)
+
+
+def tanh(x: Any) -> Any:
+    """Hyperbolic tangent of an array or tensor."""
+    if is_tensor(x):
+        import pytensor.tensor as pt
+
+        return pt.tanh(x)
+    return np.tanh(x)

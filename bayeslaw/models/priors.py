@@ -134,6 +134,10 @@ def _default(coord: Coordinate, scale: DataScale) -> Prior:
         return Prior(math.log(0.3), 0.75, 0.15)
     if coord.kind == "interaction":
         return Prior(0.0, 0.1, 0.01)
+    if coord.kind == "real":
+        return Prior(0.0, 1.0, 0.2)
+    if coord.kind == "coefficient":
+        return Prior(math.log(scale.y_sd), 2.0, 0.3)
     spread = scale.log_input_sd.get(coord.input or "", 0.0) or 1.0
     return Prior(math.log(scale.y_sd / spread), 1.0, 0.15)
 
@@ -204,11 +208,12 @@ def resolve_priors(
     coords = {c.name: _default(c, scale) for c in coordinates(form)}
     floor: tuple[float, float | None] = (0.0, None)
     noise = scale.y_sd / 2
-    valid = sorted([*coords, FLOOR, NOISE])
+    floor_names = (FLOOR, form.floor) if form.floor else ()
+    valid = sorted({*coords, *floor_names, NOISE})
     for name, value in overrides.items():
         if name in coords:
             coords[name] = _override(coords[name], name, value)
-        elif name == FLOOR:
+        elif name in floor_names:
             floor = _floor_range(value)
         elif name == NOISE:
             noise = _number(value, "'noise' scale")

@@ -18,7 +18,8 @@ import numpy as np
 
 from bayeslaw.errors import FitArtifactError, PredictionInputError
 from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
-from bayeslaw.models.forms import LawForm, get_form
+from bayeslaw.models.forms import LawForm
+from bayeslaw.models.registry import get_form
 from bayeslaw.posterior.predictive import PredictiveDraws
 
 __all__ = ["MIN_UNSEEN_SAMPLES", "UNSEEN_SEED", "PosteriorDraws", "group_seed"]

@@ -85,7 +85,9 @@ def priors_table(fit: Fit) -> pd.DataFrame:
         rows.append(
             (name, links.get(name, ""), f"Normal({p['loc']:.4g}, {p['scale']:.4g})", spread)
         )
-    rows.append(("L_inf", "identity", _floor(priors), ""))
+    floor = fit.draws.form.floor
+    if floor is not None:
+        rows.append((floor, "identity", _floor(priors), ""))
     rows.append(("noise sd", "identity", f"HalfNormal({priors['noise_scale']:.4g})", ""))
     if "nu" in priors:
         nu = priors["nu"]["Gamma"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bayeslaw.models.anchors import LEVEL, coordinates, to_law_params
-from bayeslaw.models.forms import get_form
+from bayeslaw.models.registry import get_form
 
 
 @pytest.mark.parametrize("name", ["moe_additive", "moe_multiplicative", "moe_interaction"])

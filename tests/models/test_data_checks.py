@@ -10,7 +10,7 @@ from bayeslaw.data import load_observations
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.errors import DataError
 from bayeslaw.models.data_checks import MAX_GROUPS, check_group_count, degenerate_data
-from bayeslaw.models.forms import get_form
+from bayeslaw.models.registry import get_form
 
 FORM = get_form("moe_additive")
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from bayeslaw.errors import FormError
-from bayeslaw.models.forms import additive_form, available_forms, get_form, reference_scale
+from bayeslaw.models.forms import additive_form, reference_scale
+from bayeslaw.models.registry import available_forms, get_form
 
 N, E = "dense_parameter_count", "num_experts"
 

@@ -8,8 +8,8 @@ import pytest
 
 from bayeslaw.datasets import simulate_moe
 from bayeslaw.errors import PriorError
-from bayeslaw.models.forms import get_form
 from bayeslaw.models.priors import DataScale, Prior, resolve_priors
+from bayeslaw.models.registry import get_form
 
 
 @pytest.fixture(scope="module")

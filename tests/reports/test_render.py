@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from bayeslaw.data import load_observations
-from bayeslaw.models.forms import get_form
+from bayeslaw.models.registry import get_form
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.fit import Fit
 from bayeslaw.reports.markup import Section, Table, cell, to_html, to_markdown

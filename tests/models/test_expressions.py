@@ -1,0 +1,103 @@
+"""Law forms from expressions: the whitelist, roles, numpy = pytensor, and built-in equality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+from bayeslaw.errors import FormError
+from bayeslaw.models.expressions import law_form
+from bayeslaw.models.registry import get_form
+
+RECTIFIED = "L_inf + B / (D_l + D**beta)"
+
+
+def test_roles_follow_the_conventions_and_are_declared_over():
+    form = law_form(RECTIFIED, inputs=["D"])
+    roles = {p.name: p.role for p in form.parameters}
+    assert roles == {"L_inf": "floor", "B": "coefficient", "D_l": "coefficient",
+                     "beta": "exponent"}  # fmt: skip
+    chin = law_form("E + A / N**a + B / D**a", inputs=["N", "D"])
+    assert {p.name: p.role for p in chin.parameters} == {
+        "E": "floor", "A": "coefficient", "a": "exponent", "B": "coefficient"
+    }  # fmt: skip  # 'a' only in exponents, written twice: one tied exponent
+    declared = law_form("L0 + c * x**(-k)", inputs=["x"], real=["c"], floor="L0")
+    assert {p.name: p.role for p in declared.parameters} == {
+        "L0": "floor", "c": "real", "k": "exponent"
+    }  # fmt: skip
+    assert law_form("A * x**(-alpha)", inputs=["x"]).floor is None
+
+
+def test_numpy_and_pytensor_give_the_same_values():
+    form = law_form("L_inf + b * x**(-c0) * (1 + (x / d1)**(1 / f1))**(-c1 * f1) + "
+                    "0.1 * tanh(log(x)) + sqrt(x) * 0 + exp(-x) * 0", inputs=["x"])  # fmt: skip
+    theta = {"L_inf": 1.5, "b": 0.7, "c0": 0.3, "d1": 2.0, "f1": 0.5, "c1": 0.2}
+    x = np.geomspace(0.01, 100, 7)
+    numpy_value = form({"x": x}, theta)
+    symbols = {k: pt.dscalar(k) for k in theta}
+    xs = pt.dvector("x")
+    compiled = pytensor.function([xs, *symbols.values()], form({"x": xs}, symbols))
+    np.testing.assert_allclose(compiled(x, *theta.values()), numpy_value, rtol=1e-12)
+    by_hand = 1.5 + 0.7 * x**-0.3 * (1 + (x / 2) ** 2) ** (-0.1) + 0.1 * np.tanh(np.log(x))
+    np.testing.assert_allclose(numpy_value, by_hand, rtol=1e-12)
+
+
+def test_the_name_rebuilds_the_same_form():
+    form = law_form(RECTIFIED, inputs=["D"], name="rect", positive=["D_l"])
+    again = get_form(form.name)
+    assert again.name == form.name and again.parameter_names == form.parameter_names
+    x, theta = {"D": np.array([0.5, 3.0])}, {"L_inf": 1.0, "B": 2.0, "D_l": 0.3, "beta": 0.4}
+    np.testing.assert_array_equal(form(x, theta), again(x, theta))
+
+
+@pytest.mark.parametrize(
+    ("expression", "inputs", "match"),
+    [
+        ("L_inf + A * x**(-", ["x"], "does not parse"),
+        ("__import__('os').system('x')", ["x"], "unknown function"),
+        ("L_inf + A.real * x", ["x"], "the construct"),
+        ("L_inf + A * x[0]", ["x"], "the construct"),
+        ("L_inf + erf(x)", ["x"], "unknown function 'erf"),
+        ("L_inf + log(x, 2)", ["x"], "exactly one argument"),
+        ("L_inf + A * x % 2", ["x"], "the operator"),
+        ("L_inf + 'a'", ["x"], "the constant"),
+        ("x * 2", ["x"], "has no parameter"),
+        ("L_inf + A * x", ["x", "y"], r"input\(s\) \['y'\] do not appear"),
+        ("", ["x"], "non-empty"),
+        ("L_inf + A * log", ["x"], "function name used as a value"),
+    ],
+)
+def test_bad_expressions_are_named(expression, inputs, match):
+    with pytest.raises(FormError, match=match):
+        law_form(expression, inputs=inputs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"positive": ["Z"]}, r"declared parameter\(s\) \['Z'\] do not appear"),
+        ({"positive": ["B"], "real": ["B"]}, "both positive and real"),
+        ({"floor": "B"}, "must be a term of the expression's top-level sum"),
+        ({"name": "has space"}, "may hold letters"),
+    ],
+)
+def test_bad_declarations_are_named(kwargs, match):
+    with pytest.raises(FormError, match=match):
+        law_form(RECTIFIED, inputs=["D"], **kwargs)
+
+
+def test_registered_literature_laws_evaluate_as_published():
+    x = {"N": np.array([0.5, 2.0]), "D": np.array([3.0, 0.7])}
+    tied = get_form("chinchilla_tied(N,D)")
+    t = {"L_inf": 1.8, "A": 0.4, "B": 0.9, "alpha": 0.3}
+    np.testing.assert_allclose(tied(x, t), 1.8 + 0.4 * x["N"] ** -0.3 + 0.9 * x["D"] ** -0.3)
+    kaplan = get_form("kaplan(N,D)")
+    k = {"N_c": 5.0, "alpha_N": 0.076, "alpha_D": 0.095, "D_c": 3.0}
+    expected = ((5.0 / x["N"]) ** (0.076 / 0.095) + 3.0 / x["D"]) ** 0.095
+    np.testing.assert_allclose(kaplan(x, k), expected)
+    rect = get_form("rectified(D)")
+    r = {"L_inf": 1.0, "B": 2.0, "D_l": 0.5, "beta": 0.6}
+    np.testing.assert_allclose(rect(x, r), 1.0 + 2.0 / (0.5 + x["D"] ** 0.6))
+    assert get_form("chinchilla(N,D)").parameter_names == ("L_inf", "A", "alpha", "B", "beta")
