@@ -80,10 +80,13 @@ def _writable_directory(path: str, option: str) -> Path:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from bayeslaw.evaluation.selection import fit
+    from bayeslaw.models.expressions import describe
     from bayeslaw.models.registry import form_from_text
 
     _writable_directory(args.out, "--out")
     form = args.form if args.form == "auto" else form_from_text(args.form, _inputs(args))
+    if not isinstance(form, str) and form.slopes == ():
+        print(describe(form))
     obs = _load(args)
     result = fit(
         obs,

@@ -22,10 +22,11 @@ role                      convention                                            
 ========================  ========================================================  =========
 
 Declare ``positive=[...]`` (a positive coefficient), ``real=[...]`` or ``floor=name`` to
-override a convention; :meth:`ExpressionForm.describe` prints the roles and default priors
-chosen. The form's name is a canonical text that :func:`bayeslaw.models.forms.get_form`
-parses back (``"<label>: <expression> | inputs=a,b | real=c"``), so saved fits, ``law()``
-and the CLI rebuild it from the name alone.
+override a convention; :func:`describe` says which roles and default priors were chosen
+(``bayeslaw fit`` prints it for an expression). The form's name is a canonical text that
+:func:`bayeslaw.models.registry.get_form` parses back
+(``"<label>: <expression> | inputs=a,b | real=c"``), so saved fits, ``law()`` and the CLI
+rebuild it from the name alone.
 
 Inputs reach the expression divided by a reference scale (a power of ten near their
 geometric mean), as for every form: parameters are in those scaled units, and reports say
@@ -50,9 +51,19 @@ __all__ = [
     "FLOOR_NAMES",
     "FUNCTIONS",
     "GREEK",
+    "describe",
     "law_form",
     "parse_spec",
 ]
+
+#: The default prior of each role, in words (see :mod:`bayeslaw.models.priors`).
+ROLE_PRIORS = {
+    "floor": "the level at the reference point ~ Normal(mean(y), sd(y)); floor above 0",
+    "exponent": "log(exponent) ~ Normal(log 0.3, 0.75): 95% in about (0.07, 1.3)",
+    "coefficient": "log(coefficient) ~ Normal(log sd(y), 2)",
+    "real": "~ Normal(0, 1)",
+    "interaction": "~ Normal(0, 0.1)",
+}
 
 #: Functions an expression may call (one argument each).
 FUNCTIONS: dict[str, Callable[[Any], Any]] = {
@@ -343,6 +354,17 @@ def _scaled_units(
     """A generic expression has no closed-form raw-unit conversion: parameters stay in the
     units of scaled inputs (said in the equation)."""
     return {k: np.asarray(v, dtype=float) for k, v in theta.items()}
+
+
+def describe(form: LawForm) -> str:
+    """The form's parameters, the role each was given and its default prior, one per line
+    (what ``bayeslaw fit`` prints for an expression, so conventions never act unseen)."""
+    lines = [f"{form.equation}", "parameters (role: default prior; override by name):"]
+    for p in form.parameters:
+        lines.append(f"  {p.name}: {p.role}, {ROLE_PRIORS[p.role]}")
+    if form.floor is None:
+        lines.append("  (no floor: every parameter is sampled on its own scale)")
+    return "\n".join(lines)
 
 
 def parse_spec(spec: str) -> LawForm | None:

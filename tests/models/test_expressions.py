@@ -8,7 +8,7 @@ import pytensor.tensor as pt
 import pytest
 
 from bayeslaw.errors import FormError
-from bayeslaw.models.expressions import law_form
+from bayeslaw.models.expressions import describe, law_form
 from bayeslaw.models.registry import get_form
 
 RECTIFIED = "L_inf + B / (D_l + D**beta)"
@@ -101,3 +101,10 @@ def test_registered_literature_laws_evaluate_as_published():
     r = {"L_inf": 1.0, "B": 2.0, "D_l": 0.5, "beta": 0.6}
     np.testing.assert_allclose(rect(x, r), 1.0 + 2.0 / (0.5 + x["D"] ** 0.6))
     assert get_form("chinchilla(N,D)").parameter_names == ("L_inf", "A", "alpha", "B", "beta")
+
+
+def test_describe_says_each_role_and_default_prior():
+    text = describe(law_form(RECTIFIED, inputs=["D"]))
+    assert "  L_inf: floor," in text and "  beta: exponent, log(exponent) ~ Normal" in text
+    assert "  D_l: coefficient, log(coefficient) ~ Normal(log sd(y), 2)" in text
+    assert "no floor" in describe(law_form("A * x**(-alpha)", inputs=["x"]))
