@@ -62,17 +62,28 @@ def _inputs_frame(inputs: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 def _numbers(column: pd.Series, name: str) -> np.ndarray:
-    """A column of prediction inputs as floats; non-numbers are named with their rows."""
-    values = [v.item() if isinstance(v, np.generic) else v for v in column.tolist()]
-    bad = [i for i, v in enumerate(values) if isinstance(v, bool) or not _is_number(v)]
+    """A column of prediction inputs as floats (numbers, or text that reads as one, as CSV
+    gives); anything else, booleans included, is named with its rows."""
+    raw = column.tolist()
+    values = [_as_float(v) for v in raw]
+    bad = [i for i, v in enumerate(values) if v is None]
     if bad:
-        shown = [values[i] for i in bad[:10]]
+        shown = [raw[i] for i in bad[:10]]
         raise PredictionInputError(f"input {name!r} must be a number; rows {bad[:10]} hold {shown}")
     return np.asarray(values, dtype=np.float64)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float)
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def require_positive(name: str, values: np.ndarray) -> np.ndarray:

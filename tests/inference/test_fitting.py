@@ -173,3 +173,21 @@ def test_losses_too_large_to_summarise_name_the_column():
     frame["loss_validation"] *= 1e300
     with pytest.raises(DataError, match="losses in 'loss_validation' are too large"):
         fit(load_observations(frame), method="map")
+
+
+def test_prediction_inputs_read_numbers_as_text_and_name_the_rest(small_fit):
+    """CSV gives a column holding one bad cell as text: the numbers in it still count."""
+    import pandas as pd
+
+    rows = pd.DataFrame({N: ["1e9", "abc", "2e9"], E: ["8", "8", "True"]})
+    with pytest.raises(
+        PredictionInputError, match=r"'dense_parameter_count'.*rows \[1\] hold \['abc'\]"
+    ):
+        small_fit.predict(rows, group="group_0")
+    good = pd.DataFrame({N: ["1e9", "2e9"], E: ["8", "64"]})
+    expected = small_fit.predict({N: [1e9, 2e9], E: [8.0, 64.0]}, group="group_0")
+    np.testing.assert_array_equal(
+        small_fit.predict(good, group="group_0")["mean"], expected["mean"]
+    )
+    with pytest.raises(PredictionInputError, match=r"rows \[0\] hold \[True\]"):
+        small_fit.predict({N: [1e9], E: [True]}, group="group_0")
