@@ -26,6 +26,7 @@ from bayeslaw.data import Observations
 from bayeslaw.errors import FormError
 from bayeslaw.evaluation.scoring import score, split_largest
 from bayeslaw.inference.fitting import fit
+from bayeslaw.models.forms import LawForm
 from bayeslaw.models.registry import get_form
 
 __all__ = ["MOE_FORMS", "compare_forms"]
@@ -64,7 +65,7 @@ def _loo_rows(trees: dict[str, Any]) -> pd.DataFrame:
 
 def compare_forms(
     obs: Observations,
-    forms: Sequence[str] = MOE_FORMS,
+    forms: Sequence[str | LawForm] = MOE_FORMS,
     *,
     pooling: str = "partial",
     random_seed: int = 0,
@@ -86,8 +87,9 @@ def compare_forms(
     inner_train, inner_test = split_largest(obs)
     extrap, full = {}, {}
     for name in forms:
-        form = get_form(name).name
-        cv = fit(inner_train, form=form, pooling=pooling, random_seed=random_seed, **fit_kwargs)
+        law = get_form(name)
+        form = law.name
+        cv = fit(inner_train, form=law, pooling=pooling, random_seed=random_seed, **fit_kwargs)
         metrics, _ = score(cv, inner_test)
         extrap[form] = {
             "extrap_elpd": metrics["elpd"],
@@ -95,7 +97,7 @@ def compare_forms(
             "extrap_cover90": metrics["cover90_obs"],
         }
         if loo:
-            full[form] = fit(obs, form=form, pooling=pooling, random_seed=random_seed,
+            full[form] = fit(obs, form=law, pooling=pooling, random_seed=random_seed,
                              **fit_kwargs)  # fmt: skip
     table = pd.DataFrame(extrap).T
     if loo:

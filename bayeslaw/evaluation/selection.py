@@ -1,7 +1,8 @@
 """``bayeslaw.fit``: the one-form fit, plus ``form="auto"``, which chooses by held-out scoring.
 
-The ``form="auto"`` rule: among the MoE forms whose inputs the data have
-(:data:`AUTO_CANDIDATES`), **the form with the highest extrapolation ELPD**: hold out the
+The ``form="auto"`` rule: among the applicable forms (:func:`applicable_forms`: the MoE
+forms when the data have their inputs, else the literature's families over the data's own
+inputs; or the ``candidates`` given), **the form with the highest extrapolation ELPD**: hold out the
 largest model size of the training data, fit on the rest, and take the mean log predictive
 density of the held-out rows (:func:`bayeslaw.evaluation.comparison.compare_forms`). A proper
 scoring rule rewards accurate *and* honestly calibrated predictions of larger models, which is
@@ -11,6 +12,7 @@ test split.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,34 +25,64 @@ from bayeslaw.models.forms import LawForm
 from bayeslaw.models.registry import DEFAULT_FORM, get_form
 from bayeslaw.posterior.fit import Fit
 
-__all__ = ["AUTO", "AUTO_CANDIDATES", "fit", "select_form"]
+__all__ = ["AUTO", "AUTO_CANDIDATES", "applicable_forms", "fit", "select_form"]
 
 #: The form name that asks for the automatic choice.
 AUTO = "auto"
-#: Forms ``form="auto"`` chooses among (those whose inputs the data have).
+#: The MoE forms ``form="auto"`` considers when the data have their inputs.
 AUTO_CANDIDATES = MOE_FORMS
+#: Families ``form="auto"`` applies to the data's own inputs, by how many inputs there are.
+FAMILIES_BY_INPUTS: dict[int, tuple[str, ...]] = {
+    1: ("additive", "rectified", "broken_power"),
+    2: ("chinchilla", "chinchilla_tied"),
+}
 #: How a fit records the automatic choice.
 SELECTED_BY = "auto: highest extrapolation ELPD on the held-out largest size"
 
 
-def select_form(obs: Observations, *, random_seed: int = 0, **fit_kwargs: Any) -> str:
-    """The ``form="auto"`` choice: highest extrapolation ELPD among :data:`AUTO_CANDIDATES`
-    whose inputs ``obs`` has (see the module docstring)."""
-    candidates = [f for f in AUTO_CANDIDATES if set(get_form(f).inputs) <= set(obs.inputs)]
-    if not candidates:
+def applicable_forms(obs: Observations) -> list[str]:
+    """The built-in forms ``form="auto"`` tries on ``obs``: the MoE forms when the data have
+    their inputs, else the literature's families over the data's own inputs in their order
+    (one input: power law, rectified, broken power; two: Chinchilla free and tied)."""
+    moe = [f for f in AUTO_CANDIDATES if set(get_form(f).inputs) <= set(obs.inputs)]
+    if moe:
+        return moe
+    names = ",".join(obs.inputs)
+    return [f"{family}({names})" for family in FAMILIES_BY_INPUTS.get(len(obs.inputs), ())]
+
+
+def select_form(
+    obs: Observations,
+    *,
+    candidates: Sequence[str | LawForm] | None = None,
+    random_seed: int = 0,
+    **fit_kwargs: Any,
+) -> str | LawForm:
+    """The ``form="auto"`` choice: highest extrapolation ELPD among ``candidates`` (default
+    :func:`applicable_forms`; see the module docstring)."""
+    forms = list(candidates) if candidates is not None else applicable_forms(obs)
+    if not forms:
         raise FormError(
-            f"form='auto' chooses among {list(AUTO_CANDIDATES)}, none of which fits inputs "
-            f"{list(obs.inputs)}; name a form, e.g. 'additive({','.join(obs.inputs)})'"
+            f"form='auto' has no built-in form for inputs {list(obs.inputs)}; name a form, "
+            f"e.g. 'additive({','.join(obs.inputs)})', or pass candidates=[...]"
         )
-    table = compare_forms(obs, candidates, random_seed=random_seed, loo=False, **fit_kwargs)
-    return str(table.index[0])
+    table = compare_forms(obs, forms, random_seed=random_seed, loo=False, **fit_kwargs)
+    best = str(table.index[0])
+    return next((f for f in forms if get_form(f).name == best), best)
 
 
-def fit(observations: Observations, *, form: str | LawForm = DEFAULT_FORM, **kwargs: Any) -> Fit:
+def fit(
+    observations: Observations,
+    *,
+    form: str | LawForm = DEFAULT_FORM,
+    candidates: Sequence[str | LawForm] | None = None,
+    **kwargs: Any,
+) -> Fit:
     """Fit a hierarchical scaling law (:func:`bayeslaw.inference.fitting.fit`, whose
     parameters it takes), where ``form`` may also be ``"auto"``: the form chosen by
-    :func:`select_form` on ``observations`` with the same settings (recorded in
-    ``fit.record.form_selected_by``).
+    :func:`select_form` on ``observations`` with the same settings, among ``candidates``
+    (default: :func:`applicable_forms`; add your own laws here), recorded in
+    ``fit.record.form_selected_by``.
 
     Examples
     --------
@@ -59,13 +91,20 @@ def fit(observations: Observations, *, form: str | LawForm = DEFAULT_FORM, **kwa
     """
     observations = as_observations(observations)
     if not (isinstance(form, str) and form == AUTO):
+        if candidates is not None:
+            raise FormError("candidates= applies to form='auto' only")
         return fitting.fit(observations, form=form, **kwargs)
     check_random_seed(kwargs.get("random_seed"))
     choice_kwargs = {k: v for k, v in kwargs.items() if k not in ("progressbar", "check")}
     seed = kwargs.get("random_seed") or 0
     choice_kwargs.pop("random_seed", None)
     chosen = select_form(
-        observations, random_seed=seed, progressbar=False, check=False, **choice_kwargs
+        observations,
+        candidates=candidates,
+        random_seed=seed,
+        progressbar=False,
+        check=False,
+        **choice_kwargs,
     )
     result = fitting.fit(observations, form=chosen, **kwargs)
     result.record = replace(result.record, form_selected_by=SELECTED_BY)

@@ -54,10 +54,42 @@ def test_auto_takes_the_best_extrapolation_elpd_and_says_so(obs, monkeypatch):
     assert result.record.form_selected_by == selection.SELECTED_BY
 
 
-def test_auto_needs_moe_inputs():
+def test_auto_tries_the_families_that_fit_the_data_inputs():
+    import pandas as pd
+
     from bayeslaw.data import load_observations
 
     frame = pd.DataFrame({"tokens": [1e9, 2e9, 4e9], "loss_validation": [3.0, 2.8, 2.7]})
-    obs = load_observations(frame, inputs=["tokens"])
-    with pytest.raises(FormError, match="additive"):
-        select_form(obs)
+    one = load_observations(frame, inputs=["tokens"])
+    assert selection.applicable_forms(one) == [
+        "additive(tokens)", "rectified(tokens)", "broken_power(tokens)"
+    ]  # fmt: skip
+    two = load_observations(frame.assign(params=[1e8, 1e8, 2e8]), inputs=["params", "tokens"])
+    assert selection.applicable_forms(two) == [
+        "chinchilla(params,tokens)", "chinchilla_tied(params,tokens)"
+    ]  # fmt: skip
+    three = load_observations(
+        frame.assign(params=[1e8, 1e8, 2e8], width=[1.0, 2.0, 3.0]),
+        inputs=["params", "tokens", "width"],
+    )
+    with pytest.raises(FormError, match="no built-in form for inputs"):
+        select_form(three)
+
+
+def test_auto_chooses_among_given_candidates(obs, monkeypatch):
+    from bayeslaw.models.expressions import law_form
+
+    mine = law_form("L_inf + A * (dense_parameter_count * num_experts)**(-alpha)",
+                    inputs=["dense_parameter_count", "num_experts"], name="mine")  # fmt: skip
+
+    def known_table(data, forms, **kwargs):
+        names = [f if isinstance(f, str) else f.name for f in forms]
+        return pd.DataFrame({"extrap_elpd": [0.1, 0.9]}, index=names).sort_values(
+            "extrap_elpd", ascending=False
+        )
+
+    monkeypatch.setattr(selection, "compare_forms", known_table)
+    result = fit(obs, form="auto", candidates=["moe_additive", mine], method="map")
+    assert result.form_name == mine.name
+    with pytest.raises(FormError, match="candidates= applies to form='auto' only"):
+        fit(obs, form="moe_additive", candidates=[mine])
