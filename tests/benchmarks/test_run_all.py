@@ -14,7 +14,9 @@ import run_all
 from bayeslaw.datasets import simulate_moe
 
 BENCH = Path(run_all.__file__).resolve().parent
-MODULES = ("baselines", "calibration", "extrapolation", "fit_timing", "law_latency", "scale")
+MODULES = (
+    "baselines", "calibration", "extrapolation", "fit_timing", "law_latency", "laws", "scale"
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("script", ["run_all", *MODULES])
@@ -65,3 +67,13 @@ def test_table_marks_targets_and_failures():
         ("law() warm_10k_rows_median_s", "moe_by_router", 0.7, "<= 0.5", "NO"),
         ("scale", "simulated", "failed: see JSON", "", ""),
     ]
+
+
+def test_laws_benchmark_reads_each_dataset_as_documented(shared_data_dir):
+    import laws
+
+    sft = laws.observations("sft_finetuning")
+    assert len(sft.groups) == 34 and sft.inputs == ("sft_data_size",)
+    over = laws.observations("overtraining")
+    assert set(over.groups) == {"c4_original", "rpj", "rw_original"}
+    assert over.inputs == ("params", "tokens") and len(over) == 95
