@@ -150,18 +150,20 @@ def _fit_under_lock(cfg: LawConfig, fingerprint: str) -> Fit | None:
     from filelock import FileLock
 
     fit_dir = cfg.fit_dir
-    lock = fit_dir.parent / ".fit.lock"
+    lock_path = fit_dir.parent / ".fit.lock"
+    lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_S)
     try:
         fit_dir.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(lock), timeout=LOCK_TIMEOUT_S):
-            if not _complete(fit_dir):
-                return _fit_and_save(cfg, fingerprint)
+        lock.acquire()
     except OSError as err:  # a read-only home, or the lock path taken by a directory
         raise FitArtifactError(
-            f"cannot take the lock {lock} to fit once ({type(err).__name__}: {err}); make "
-            "BAYESLAW_HOME writable, or point it at a directory holding a complete fit"
+            f"cannot take the lock {lock_path} to fit once ({type(err).__name__}: {err}); "
+            "make BAYESLAW_HOME writable, or point it at a directory holding a complete fit"
         ) from err
-    return None
+    try:
+        return None if _complete(fit_dir) else _fit_and_save(cfg, fingerprint)
+    finally:
+        lock.release()
 
 
 def _load_or_fit(cfg: LawConfig) -> Fit:
