@@ -28,6 +28,7 @@ __all__ = [
     "ConvergenceWarning",
     "Verdict",
     "convergence_checks",
+    "divergence_locus",
     "fit_checks",
     "loo_check",
     "sampler_checks",
@@ -146,12 +147,44 @@ def convergence_checks(summary: pd.DataFrame, n_chains: int) -> list[Check]:
     ]
 
 
-def _divergence_check(stats: Any, total: int) -> Check:
+def divergence_locus(tree: Any, var_names: Sequence[str], shown: int = 3) -> list[str]:
+    """The variables whose divergent draws sit farthest from the rest (in posterior sds, on
+    the log scale for positive variables): where the sampler met the geometry it cannot
+    follow, the parameters the data identify poorly. Empty without divergences."""
+    diverging = np.asarray(tree["sample_stats"]["diverging"].values, dtype=bool).ravel()
+    if not diverging.any() or diverging.all() or "posterior" not in tree.children:
+        return []
+    posterior = tree["posterior"]
+    shifts: dict[str, float] = {}
+    for name in var_names:
+        if name not in posterior:
+            continue
+        values = np.asarray(posterior[name].values, dtype=np.float64)
+        values = values.reshape(diverging.size, -1)
+        if np.all(values > 0):
+            values = np.log(values)
+        sd = values.std(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shift = np.abs(values[diverging].mean(axis=0) - values.mean(axis=0)) / sd
+        shift = shift[np.isfinite(shift)]
+        if shift.size:
+            shifts[name] = float(shift.max())
+    ranked = sorted(shifts, key=lambda k: -shifts[k])[:shown]
+    return [f"{k} ({shifts[k]:.1f} sd)" for k in ranked]
+
+
+def _divergence_check(stats: Any, total: int, locus: Sequence[str] = ()) -> Check:
     n_div = int(stats["diverging"].sum())
+    where = (
+        f"; divergent draws sit farthest from the rest in {', '.join(locus)}: the parameters "
+        "the data identify poorly (fix or bound them, or simplify the law)"
+        if locus
+        else ""
+    )
     return Check(
         "divergences",
         _grade(n_div > 0, n_div >= DIVERGENCE_FAIL_SHARE * total),
-        f"{n_div} of {total} transitions diverged",
+        f"{n_div} of {total} transitions diverged{where}",
         "NUTS met regions it cannot follow, so the posterior may be biased: check the data "
         "for outliers (try likelihood='student_t'), tighten group_scale priors; when groups "
         "barely differ, keep every offset non-centred (centered=()) or use "
@@ -192,15 +225,16 @@ def _bfmi_check(tree: Any) -> Check:
     )
 
 
-def sampler_checks(tree: Any) -> list[Check]:
-    """Divergences, tree-depth saturation and E-BFMI from the sample stats (if any)."""
+def sampler_checks(tree: Any, var_names: Sequence[str] = ()) -> list[Check]:
+    """Divergences (naming where they happen among ``var_names``), tree-depth saturation
+    and E-BFMI from the sample stats (if any)."""
     if "sample_stats" not in tree.children:
         return []
     stats = tree["sample_stats"]
     total = int(stats.sizes["chain"]) * int(stats.sizes["draw"])
     checks = []
     if "diverging" in stats:
-        checks.append(_divergence_check(stats, total))
+        checks.append(_divergence_check(stats, total, divergence_locus(tree, var_names)))
     flags = [name for name in TREEDEPTH_STATS if name in stats]
     if flags:
         checks.append(_treedepth_check(stats, flags, total))
@@ -216,7 +250,7 @@ def fit_checks(
     every NUTS fit runs and every report shows."""
     summary = summary_table(tree, var_names, ci_prob=ci_prob)
     n_chains = int(tree["posterior"].sizes["chain"])
-    return summary, [*convergence_checks(summary, n_chains), *sampler_checks(tree)]
+    return summary, [*convergence_checks(summary, n_chains), *sampler_checks(tree, var_names)]
 
 
 def loo_check(tree: Any) -> tuple[pd.DataFrame, pd.DataFrame, Check | None]:

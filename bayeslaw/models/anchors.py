@@ -12,7 +12,9 @@ pin down nearly independently, and the law's parameters are derived from them:
   of a power term along one input at the reference point (positive, log link); it replaces
   the coefficient ``C`` or the exponent ``e`` it solves for;
 - every other exponent and coefficient (positive, log link) and real parameter (identity
-  link): what a law written as an expression, with no declared slopes, is sampled in.
+  link): what a law written as an expression, with no declared slopes, is sampled in;
+- a parameter with declared bounds ``(lower, upper)``: the logit of its place in the
+  interval, ``value = lower + (upper - lower) * sigmoid(u)``.
 
 Then ``C = slope / e`` (or ``e = slope / C``), in declaration order, and
 :math:`L_\infty = L_\text{ref} - f(1; L_\infty{=}0)`. With one coefficient shared by two
@@ -32,7 +34,7 @@ from bayeslaw.models.ops import exp
 __all__ = ["LEVEL", "Coordinate", "coordinates", "inverse_link", "to_law_params"]
 
 LEVEL = "L_ref"
-Kind = Literal["level", "slope", "exponent", "coefficient", "interaction", "real"]
+Kind = Literal["level", "slope", "exponent", "coefficient", "interaction", "real", "bounded"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,12 @@ class Coordinate:
     name: str
     kind: Kind
     input: str | None = None  # the input whose log-slope this is (slopes only)
+    bounds: tuple[float, float] | None = None  # (lower, upper) of a bounded parameter
 
     @property
-    def link(self) -> Literal["log", "identity"]:
+    def link(self) -> Literal["log", "identity", "logit"]:
+        if self.kind == "bounded":
+            return "logit"
         return "log" if self.kind in ("slope", "exponent", "coefficient") else "identity"
 
 
@@ -55,7 +60,9 @@ def coordinates(form: LawForm) -> tuple[Coordinate, ...]:
     for p in form.parameters:
         if p.name in solved or p.role == "floor":
             continue
-        if p.role in ("exponent", "coefficient", "interaction", "real"):
+        if p.bounds is not None:
+            coords.append(Coordinate(p.name, "bounded", bounds=p.bounds))
+        elif p.role in ("exponent", "coefficient", "interaction", "real"):
             coords.append(Coordinate(p.name, p.role))
     coords += [Coordinate(s.name, "slope", s.input) for s in form.slopes]
     return tuple(coords)
@@ -63,12 +70,16 @@ def coordinates(form: LawForm) -> tuple[Coordinate, ...]:
 
 def inverse_link(coord: Coordinate, u: Any) -> Any:
     """Map an unconstrained value ``u`` to the coordinate's own scale."""
+    if coord.link == "logit":
+        assert coord.bounds is not None
+        lower, upper = coord.bounds
+        return lower + (upper - lower) / (1.0 + exp(-u))
     return exp(u) if coord.link == "log" else u
 
 
 def to_law_params(form: LawForm, values: Mapping[str, Any]) -> dict[str, Any]:
     """Law parameters (scaled units) from coordinate values on their own scale."""
-    direct = ("exponent", "coefficient", "interaction", "real")
+    direct = ("exponent", "coefficient", "interaction", "real", "bounded")
     theta: dict[str, Any] = {c.name: values[c.name] for c in coordinates(form) if c.kind in direct}
     for slope in form.slopes:
         if slope.solves == "coefficient":

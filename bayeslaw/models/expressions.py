@@ -22,11 +22,12 @@ role                      convention                                            
 ========================  ========================================================  =========
 
 Declare ``positive=[...]`` (a positive coefficient), ``real=[...]`` or ``floor=name`` to
-override a convention; :func:`describe` says which roles and default priors were chosen
+override a convention, and ``bounds={name: (lower, upper)}`` to keep a parameter in an
+interval (logistic link); :func:`describe` says which roles and default priors were chosen
 (``bayeslaw fit`` prints it for an expression). The form's name is a canonical text that
 :func:`bayeslaw.models.registry.get_form` parses back
-(``"<label>: <expression> | inputs=a,b | real=c"``), so saved fits, ``law()`` and the CLI
-rebuild it from the name alone.
+(``"<label>: <expression> | inputs=a,b | real=c | bounds=beta:0.0:2.0"``), so saved fits,
+``law()`` and the CLI rebuild it from the name alone.
 
 Inputs reach the expression divided by a reference scale (a power of ten near their
 geometric mean), as for every form: parameters are in those scaled units, and reports say
@@ -45,7 +46,7 @@ import numpy as np
 
 from bayeslaw.errors import FormError
 from bayeslaw.models import ops
-from bayeslaw.models.forms import LawForm, Parameter
+from bayeslaw.models.forms import LawForm, Parameter, Slope, power_term_converter
 
 __all__ = [
     "FLOOR_NAMES",
@@ -63,6 +64,7 @@ ROLE_PRIORS = {
     "coefficient": "log(coefficient) ~ Normal(log sd(y), 2)",
     "real": "~ Normal(0, 1)",
     "interaction": "~ Normal(0, 0.1)",
+    "bounded": "logit of its place in the interval ~ Normal(0, 1.5), near uniform",
 }
 
 #: Functions an expression may call (one argument each).
@@ -252,8 +254,9 @@ def _roles(
     return _Roles(floor, tuple(exponents), tuple(coefficients), tuple(real))
 
 
-def _canonical(label: str | None, expression: str, inputs: Sequence[str], roles: _Roles,
-               positive: Sequence[str], real: Sequence[str], floor: str | None) -> str:  # fmt: skip
+def _canonical(label: str | None, expression: str, inputs: Sequence[str],
+               positive: Sequence[str], real: Sequence[str], floor: str | None,
+               bounds: Mapping[str, tuple[float, float]]) -> str:  # fmt: skip
     parts = [f"{label}: {expression}" if label else expression, f"inputs={','.join(inputs)}"]
     if positive:
         parts.append(f"positive={','.join(positive)}")
@@ -261,6 +264,8 @@ def _canonical(label: str | None, expression: str, inputs: Sequence[str], roles:
         parts.append(f"real={','.join(real)}")
     if floor:
         parts.append(f"floor={floor}")
+    if bounds:
+        parts.append("bounds=" + ",".join(f"{k}:{lo!r}:{hi!r}" for k, (lo, hi) in bounds.items()))
     return " | ".join(parts)
 
 
@@ -272,6 +277,7 @@ def law_form(
     positive: Sequence[str] = (),
     real: Sequence[str] = (),
     floor: str | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
     reference: str = "user expression",
 ) -> LawForm:
     """A :class:`~bayeslaw.models.forms.LawForm` from an expression (see the module
@@ -289,6 +295,9 @@ def law_form(
         Parameters declared positive (a coefficient, log link) or real (identity link).
     floor : str, optional
         The loss floor: a parameter that is a term of the top-level sum.
+    bounds : mapping of str to (float, float), optional
+        ``{name: (lower, upper)}``: the parameter lies in the interval (a logistic link;
+        its prior is close to uniform there). The floor has its own range prior instead.
 
     Raises
     ------
@@ -318,27 +327,142 @@ def law_form(
     if name is not None and not re.fullmatch(r"[\w.\-]+", name):
         raise FormError(f"name={name!r} may hold letters, digits, '_', '.' and '-' only")
     roles = _roles(tree, parameters, positive=positive, real=real, floor=floor)
+    bounds = _bounds(bounds, parameters, roles.floor)
     text = ast.unparse(tree)
+    # a bounded coefficient keeps its bounds in scaled units; a bounded exponent is not solved for
+    terms = [t for t in _power_terms(tree, inputs, roles) if t.coefficient not in bounds]
+    covered = _inputs_only_in(tree, inputs, terms)
     return LawForm(
-        name=_canonical(name, text, inputs, roles, positive, real, floor),
+        name=_canonical(name, text, inputs, positive, real, floor, bounds),
         inputs=inputs,
-        parameters=tuple(_parameter(p, roles) for p in parameters),
+        parameters=tuple(_parameter(p, roles, bounds.get(p)) for p in parameters),
         function=_function(tree),
-        equation=f"loss = {text}  (inputs divided by their reference scales)",
+        equation=f"loss = {text}" + ("" if covered else _SCALED_NOTE),
         reference=reference,
-        raw_converter=_scaled_units,
-        slopes=(),
+        raw_converter=(
+            power_term_converter({t.coefficient: [(t.input, t.exponent)] for t in terms})
+            if covered
+            else _scaled_units
+        ),
+        slopes=tuple(
+            Slope(f"{t.coefficient}_slope", t.coefficient, t.exponent, t.input)
+            for t in terms
+            if t.exponent not in bounds
+        ),
     )
 
 
-def _parameter(name: str, roles: _Roles) -> Parameter:
+_SCALED_NOTE = "  (inputs divided by their reference scales)"
+
+
+@dataclass(frozen=True)
+class _PowerTerm:
+    """A term ``C * x**(-e)`` (or ``C / x**e``) of the top-level sum."""
+
+    coefficient: str
+    input: str
+    exponent: str
+    node: ast.AST
+
+
+def _negated_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return node.operand.id if isinstance(node.operand, ast.Name) else None
+    return None
+
+
+def _power_of(node: ast.AST, negative: bool) -> tuple[str, str] | None:
+    """``(input, exponent)`` for ``x ** (-e)`` (``negative``) or ``x ** e``."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
+        return None
+    if not isinstance(node.left, ast.Name):
+        return None
+    if negative:
+        exponent = _negated_name(node.right)
+    else:
+        exponent = node.right.id if isinstance(node.right, ast.Name) else None
+    return (node.left.id, exponent) if exponent else None
+
+
+def _power_terms(tree: ast.Expression, inputs: Sequence[str], roles: _Roles) -> list[_PowerTerm]:
+    """The top-level power terms whose coefficient appears nowhere else: the terms whose
+    log-slope at the reference point is sampled in place of the coefficient (as for the
+    built-in power laws, :mod:`bayeslaw.models.anchors`)."""
+    counts: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    found = []
+    for sign, term in _top_terms(tree):
+        if sign < 0 or not isinstance(term, ast.BinOp):
+            continue
+        pairs: list[tuple[ast.AST, ast.AST, bool]] = []
+        if isinstance(term.op, ast.Mult):
+            pairs = [(term.left, term.right, True), (term.right, term.left, True)]
+        elif isinstance(term.op, ast.Div):
+            pairs = [(term.left, term.right, False)]
+        for coefficient, power, negative in pairs:
+            match = _power_of(power, negative)
+            if not (isinstance(coefficient, ast.Name) and match):
+                continue
+            x, e = match
+            c = coefficient.id
+            if (x in inputs and c in roles.coefficients and counts[c] == 1
+                    and e in roles.exponents and f"{c}_slope" not in counts):  # fmt: skip
+                found.append(_PowerTerm(c, x, e, term))
+                break
+    return found
+
+
+def _inputs_only_in(tree: ast.Expression, inputs: Sequence[str], terms: list[_PowerTerm]) -> bool:
+    """Whether every input appears only inside the power terms (then every parameter but
+    the coefficients keeps its meaning in raw units, and those convert in closed form)."""
+    total = sum(isinstance(n, ast.Name) and n.id in inputs for n in ast.walk(tree))
+    in_terms = sum(
+        isinstance(n, ast.Name) and n.id in inputs for t in terms for n in ast.walk(t.node)
+    )
+    return bool(terms) and total == in_terms
+
+
+def _parameter(name: str, roles: _Roles, bounds: tuple[float, float] | None) -> Parameter:
     if name == roles.floor:
         return Parameter(name, "floor", "loss floor (the top-level constant term)")
+    within = "" if bounds is None else f", in ({bounds[0]:g}, {bounds[1]:g})"
     if name in roles.exponents:
-        return Parameter(name, "exponent", "positive exponent")
+        return Parameter(name, "exponent", f"positive exponent{within}", bounds)
     if name in roles.real:
-        return Parameter(name, "real", "real parameter (any sign)")
-    return Parameter(name, "coefficient", "positive coefficient")
+        return Parameter(name, "real", f"real parameter{within or ' (any sign)'}", bounds)
+    return Parameter(name, "coefficient", f"positive coefficient{within}", bounds)
+
+
+def _bounds(
+    bounds: Mapping[str, Any] | None, parameters: Sequence[str], floor: str | None
+) -> dict[str, tuple[float, float]]:
+    """Checked ``{name: (lower, upper)}`` declarations."""
+    if bounds is None:
+        return {}
+    if not isinstance(bounds, Mapping):
+        raise FormError(f"bounds must map parameter names to (lower, upper), got {bounds!r}")
+    checked = {}
+    for name, value in bounds.items():
+        if name not in parameters:
+            raise FormError(
+                f"bounds names {name!r}, which is not a parameter of the expression; its "
+                f"parameters are {list(parameters)}"
+            )
+        if name == floor:
+            raise FormError(
+                f"{name!r} is the loss floor, which has its own range prior: pass "
+                f"priors={{{name!r}: (lower, upper)}} to fit instead of bounds"
+            )
+        try:
+            lower, upper = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise FormError(f"bounds[{name!r}] must be (lower, upper), got {value!r}") from None
+        if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
+            raise FormError(f"bounds[{name!r}] needs finite lower < upper, got {value!r}")
+        checked[name] = (lower, upper)
+    return checked
 
 
 def _function(tree: ast.Expression) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
@@ -361,7 +485,12 @@ def describe(form: LawForm) -> str:
     (what ``bayeslaw fit`` prints for an expression, so conventions never act unseen)."""
     lines = [f"{form.equation}", "parameters (role: default prior; override by name):"]
     for p in form.parameters:
-        lines.append(f"  {p.name}: {p.role}, {ROLE_PRIORS[p.role]}")
+        if p.bounds is not None:
+            lower, upper = p.bounds
+            prior = f"in ({lower:g}, {upper:g}): {ROLE_PRIORS['bounded']}"
+        else:
+            prior = ROLE_PRIORS[p.role]
+        lines.append(f"  {p.name}: {p.role}, {prior}")
     if form.floor is None:
         lines.append("  (no floor: every parameter is sampled on its own scale)")
     return "\n".join(lines)
@@ -376,12 +505,20 @@ def parse_spec(spec: str) -> LawForm | None:
     options: dict[str, tuple[str, ...]] = {}
     for part in match["rest"].split("|")[1:]:
         key, _, value = part.strip().partition("=")
-        if key not in ("inputs", "positive", "real", "floor") or key in options:
+        if key not in ("inputs", "positive", "real", "floor", "bounds") or key in options:
             raise FormError(f"{spec!r}: unknown or repeated part {part.strip()!r}")
         options[key] = tuple(v for v in value.split(",") if v)
     if "inputs" not in options:
         return None
     floor = options.get("floor", ())
+    bounds: dict[str, tuple[float, float]] = {}
+    for item in options.get("bounds", ()):
+        name, *limits = item.split(":")
+        try:
+            lower, upper = (float(v) for v in limits)
+        except ValueError:
+            raise FormError(f"{spec!r}: bounds take name:lower:upper, got {item!r}") from None
+        bounds[name] = (lower, upper)
     return law_form(
         match["expression"],
         inputs=options["inputs"],
@@ -389,4 +526,5 @@ def parse_spec(spec: str) -> LawForm | None:
         positive=options.get("positive", ()),
         real=options.get("real", ()),
         floor=floor[0] if floor else None,
+        bounds=bounds,
     )

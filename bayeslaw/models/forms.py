@@ -55,12 +55,14 @@ class Parameter:
 
     ``role`` fixes its constraint and default prior family: ``floor`` (the loss floor, kept
     between 0 and the smallest observed loss), ``coefficient`` and ``exponent`` (positive,
-    log link) and ``interaction`` (real, identity link).
+    log link) and ``interaction`` (real, identity link). Declared ``bounds`` override the
+    link: the parameter is sampled on the logit scale of its interval.
     """
 
     name: str
     role: Role
     description: str
+    bounds: tuple[float, float] | None = None  # declared (lower, upper): a logistic link
 
     @property
     def link(self) -> Literal["floor", "log", "identity"]:
@@ -71,6 +73,8 @@ class Parameter:
     @property
     def flat_bounds(self) -> tuple[float | None, float | None]:
         """Bounds under ``priors="flat"`` (the classical point fit's search space)."""
+        if self.bounds is not None:
+            return self.bounds
         return EXPONENT_BOUNDS if self.role == "exponent" else (None, None)
 
 

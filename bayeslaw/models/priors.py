@@ -15,6 +15,7 @@ coordinate                loc                          scale       group_scale
 ``<C>_slope`` (log)       log(sd(y) / sd(log x))       1.0         0.15
 exponents (log)           log(0.3)                     0.75        0.15
 interactions              0                            0.1         0.025
+bounded (logit)           0 (the interval's middle)    1.5         0.3
 ========================  ===========================  ==========  ===============
 
 Exponents are thus positive with 95% prior mass in about (0.07, 1.3), and group-level values
@@ -28,6 +29,11 @@ of each group is ``HalfNormal(sd(y) / 2)``; a Student-t likelihood adds ``nu ~ G
 ``priors="flat"`` instead puts flat priors on the law's own parameters, with exponents
 uniform on the point-fit predictor's bounds [0.05, 2]: its MAP is the classical least-squares
 fit (for MAP only: that posterior need not be proper).
+
+A parameter declared with bounds ``(lower, upper)`` (``law_form(..., bounds=...)``) is
+sampled as the logit of its place in the interval: Normal(0, 1.5) there is close to uniform
+over the interval without piling mass on its ends; under ``priors="flat"`` it is uniform on
+the interval.
 """
 
 from __future__ import annotations
@@ -136,6 +142,8 @@ def _default(coord: Coordinate, scale: DataScale) -> Prior:
         return Prior(0.0, 0.1, 0.01)
     if coord.kind == "real":
         return Prior(0.0, 1.0, 0.2)
+    if coord.kind == "bounded":
+        return Prior(0.0, 1.5, 0.3)
     if coord.kind == "coefficient":
         return Prior(math.log(scale.y_sd), 2.0, 0.3)
     spread = scale.log_input_sd.get(coord.input or "", 0.0) or 1.0

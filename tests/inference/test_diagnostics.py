@@ -11,6 +11,7 @@ from bayeslaw.inference.diagnostics import (
     Check,
     ConvergenceWarning,
     convergence_checks,
+    divergence_locus,
     sampler_checks,
     warn_on_failures,
     worst,
@@ -132,3 +133,26 @@ def test_only_checks_that_are_not_ok_are_warned():
         "ESS: min ESS 150. more draws",
         "divergences: 50 of 1000. reparametrise",
     ]
+
+
+def test_the_divergence_check_names_where_divergent_draws_sit():
+    rng = np.random.default_rng(1)
+    shape = (2, 500)
+    diverging = np.zeros(shape, dtype=bool)
+    diverging.flat[::50] = True  # 20 divergences
+    beta = np.exp(rng.normal(np.log(0.3), 0.2, shape))
+    beta[diverging] = 0.02  # a funnel's neck: divergences where beta -> 0
+    posterior = xr.Dataset(
+        {
+            "beta": (("chain", "draw"), beta),
+            "L_inf": (("chain", "draw", "group"), rng.normal(1.8, 0.05, (*shape, 3))),
+        }
+    )
+    stats = xr.Dataset({"diverging": (("chain", "draw"), diverging)})
+    tree = xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
+    locus = divergence_locus(tree, ["L_inf", "beta", "absent"])
+    assert locus[0].startswith("beta (") and len(locus) == 2
+    (check,) = sampler_checks(tree, ["L_inf", "beta"])
+    assert check.verdict != "ok" and "farthest from the rest in beta" in check.detail
+    stats["diverging"][:] = False
+    assert divergence_locus(tree, ["beta"]) == []

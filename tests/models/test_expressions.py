@@ -8,6 +8,7 @@ import pytensor.tensor as pt
 import pytest
 
 from bayeslaw.errors import FormError
+from bayeslaw.models.anchors import coordinates, inverse_link
 from bayeslaw.models.expressions import describe, law_form
 from bayeslaw.models.registry import get_form
 
@@ -81,6 +82,12 @@ def test_bad_expressions_are_named(expression, inputs, match):
         ({"positive": ["B"], "real": ["B"]}, "both positive and real"),
         ({"floor": "B"}, "must be a term of the expression's top-level sum"),
         ({"name": "has space"}, "may hold letters"),
+        ({"bounds": {"Z": (0, 1)}}, "not a parameter of the expression"),
+        ({"bounds": {"L_inf": (0, 1)}}, "has its own range prior"),
+        ({"bounds": {"beta": (2, 1)}}, "finite lower < upper"),
+        ({"bounds": {"beta": (0, float("inf"))}}, "finite lower < upper"),
+        ({"bounds": {"beta": 3}}, r"must be \(lower, upper\)"),
+        ({"bounds": [("beta", 0, 1)]}, "must map parameter names"),
     ],
 )
 def test_bad_declarations_are_named(kwargs, match):
@@ -108,3 +115,24 @@ def test_describe_says_each_role_and_default_prior():
     assert "  L_inf: floor," in text and "  beta: exponent, log(exponent) ~ Normal" in text
     assert "  D_l: coefficient, log(coefficient) ~ Normal(log sd(y), 2)" in text
     assert "no floor" in describe(law_form("A * x**(-alpha)", inputs=["x"]))
+
+
+def test_bounds_keep_a_parameter_in_its_interval_and_survive_the_name():
+    form = law_form(RECTIFIED, inputs=["D"], name="rect", bounds={"beta": (0.1, 1.5)})
+    assert form.parameter("beta").bounds == (0.1, 1.5)
+    assert "beta: exponent, in (0.1, 1.5)" in describe(form)
+    again = get_form(form.name)
+    assert again.name == form.name and again.parameter("beta").bounds == (0.1, 1.5)
+    (coord,) = [c for c in coordinates(form) if c.name == "beta"]
+    assert coord.link == "logit"
+    u = np.array([-50.0, -1.0, 0.0, 2.0, 50.0])
+    values = inverse_link(coord, u)
+    assert np.all((values >= 0.1) & (values <= 1.5)) and values[2] == pytest.approx(0.8)
+    assert np.all(np.diff(values) > 0)
+
+
+def test_a_power_term_of_a_bounded_exponent_is_not_solved_for():
+    form = law_form("L_inf + A / N**alpha", inputs=["N"])
+    assert [s.name for s in form.slopes] == ["A_slope"]
+    bounded = law_form("L_inf + A / N**alpha", inputs=["N"], bounds={"alpha": (0.05, 2.0)})
+    assert bounded.slopes == () and "reference scales" not in bounded.equation
