@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from bayeslaw.errors import BayeslawError, DataError
+from bayeslaw.models.likelihoods import LIKELIHOODS, NOISES
+from bayeslaw.posterior.averaged import AveragedFit
 
 __all__ = ["main"]
 
 FORMS_HELP = (
-    "law form: moe_additive (default), moe_multiplicative, moe_interaction, auto, a family "
+    "law form: moe_additive (default), moe_multiplicative, moe_interaction, auto (the best "
+    "held-out form), average (the applicable forms averaged by stacking), a family "
     "over named inputs (additive(x,y), chinchilla(N,D), chinchilla_tied(N,D), rectified(D), "
     "broken_power(x), kaplan(N,D)), or an expression such as "
     "'L_inf + B / (D_l + D**beta)' with --inputs D"
@@ -79,22 +82,26 @@ def _writable_directory(path: str, option: str) -> Path:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from bayeslaw.evaluation.selection import fit
+    from bayeslaw.evaluation.selection import applicable_forms, fit
     from bayeslaw.models.expressions import describe
     from bayeslaw.models.registry import form_from_text
 
     _writable_directory(args.out, "--out")
-    form = args.form if args.form == "auto" else form_from_text(args.form, _inputs(args))
-    if not isinstance(form, str) and form.slopes == ():
-        print(describe(form))
+    if args.form in ("auto", "average"):
+        form = args.form
+    else:
+        form = form_from_text(args.form, _inputs(args))
+        if form.slopes == ():
+            print(describe(form))
     obs = _load(args)
     result = fit(
         obs,
-        form=form,
+        form=list(applicable_forms(obs)) if form == "average" else form,
         method=args.method,
         pooling=args.pooling,
         priors=_priors(args.priors),
         likelihood=args.likelihood,
+        noise=args.noise,
         centered=_centered(args.centered),
         draws=args.draws,
         tune=args.tune,
@@ -104,12 +111,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         progressbar=not args.quiet,
     )
     out = result.save(args.out)
-    model = result.record.model
-    print(f"fitted {result.form_name} ({result.record.method}, {model.pooling} pooling)")
-    print(f"on {len(obs)} rows in {result.wall_time:.1f} s; saved to {out}")
-    print(result.params().round(6).to_string())
-    for problem in result.record.convergence_problems:
-        print(f"warning: {problem}", file=sys.stderr)
+    if isinstance(result, AveragedFit):
+        weights = ", ".join(f"{k}: {w:.3f}" for k, w in result.stacking.items())
+        print(f"averaged by stacking on the held-out largest size ({weights})")
+        components = result.fits
+    else:
+        components = (result,)
+    for component in components:
+        model = component.record.model
+        print(f"fitted {component.form_name} ({component.record.method}, {model.pooling} "
+              f"pooling, {model.likelihood} likelihood, {model.noise} noise)")  # fmt: skip
+        print(f"on {len(obs)} rows in {component.wall_time:.1f} s; saved to {out}")
+        print(component.params().round(6).to_string())
+        for problem in component.record.convergence_problems:
+            print(f"warning: {problem}", file=sys.stderr)
     return 0
 
 
@@ -153,9 +168,9 @@ def _read_inputs(path: str | None) -> Any:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from bayeslaw.posterior.fit import load_fit
+    from bayeslaw.posterior.averaged import load_predictor
 
-    result = load_fit(args.fit_dir)
+    result = load_predictor(args.fit_dir)
     inputs = _read_inputs(args.input)
     if args.group is not None:
         groups = {args.group: inputs}
@@ -181,10 +196,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from bayeslaw.posterior.averaged import is_averaged, load_averaged
     from bayeslaw.posterior.fit import load_fit
     from bayeslaw.reports.render import write_report
 
     out = _writable_directory(args.out or args.fit_dir, "--out")
+    if is_averaged(args.fit_dir):  # one report per averaged form, beside its fit
+        average = load_averaged(args.fit_dir)
+        for i, (component, weight) in enumerate(zip(average.fits, average.weights, strict=True)):
+            print(f"{component.form_name} (weight {weight:.3f}):")
+            fitted = load_fit(Path(args.fit_dir) / f"form_{i}", with_observations=True)
+            for name, path in write_report(fitted, out / f"form_{i}").items():
+                print(f"  {name}: {path}")
+        return 0
     result = load_fit(args.fit_dir, with_observations=True)
     written = write_report(result, out)
     for name, path in written.items():
@@ -287,7 +311,18 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--method", choices=["nuts", "map"], default="nuts")
     fit.add_argument("--pooling", choices=["partial", "none", "complete"], default="partial")
     fit.add_argument("--priors", default="default", help="default, flat, or a JSON file")
-    fit.add_argument("--likelihood", choices=["normal", "student_t"], default="normal")
+    fit.add_argument(
+        "--likelihood",
+        choices=list(LIKELIHOODS),
+        default="normal",
+        help="errors on the loss (normal, student_t) or on log(loss) (lognormal, student_t_log)",
+    )
+    fit.add_argument(
+        "--noise",
+        choices=list(NOISES),
+        default="constant",
+        help="one noise sd per group, or one that falls with the inputs (scaled)",
+    )
     fit.add_argument(
         "--centered",
         default="auto",

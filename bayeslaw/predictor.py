@@ -15,7 +15,9 @@ Configuration (environment variables):
     ``datatree.zarr``, and the point-fit predictor's ``params.json`` and ``explain.md``).
 ``BAYESLAW_FORM``
     The law form (default ``moe_additive``): a name (``rectified(sft_data_size)``, ...),
-    ``auto``, or an expression such as ``L_inf + B / (D_l + D**beta)``.
+    an expression such as ``L_inf + B / (D_l + D**beta)``, ``auto`` (the applicable form
+    with the best held-out extrapolation) or ``average`` (the applicable forms averaged by
+    stacking; the fit directory then holds ``average.json`` and one fit per form).
 ``BAYESLAW_INPUTS``
     Comma-separated input columns, for data other than MoE and for an expression's inputs.
 ``BAYESLAW_DRAWS``, ``BAYESLAW_TUNE``, ``BAYESLAW_CHAINS``
@@ -43,7 +45,9 @@ import numpy as np
 
 from bayeslaw.errors import ConfigError, FitArtifactError, PredictionInputError
 from bayeslaw.models.registry import form_from_text
+from bayeslaw.posterior.averaged import AveragedFit, is_averaged, load_averaged
 from bayeslaw.posterior.fit import Fit, load_fit, require_positive
+from bayeslaw.posterior.record import FitRecord
 from bayeslaw.posterior.storage import FIT_JSON, read_record
 
 __all__ = ["LawConfig", "law", "law_config"]
@@ -51,9 +55,10 @@ __all__ = ["LawConfig", "law", "law_config"]
 DEFAULT_DATA = "/app/data"
 DEFAULT_FORM = "moe_additive"
 AUTO = "auto"
+AVERAGE = "average"
 TARGET = "loss_validation"
 LOCK_TIMEOUT_S = 3600.0
-_CACHE: dict[tuple[str, ...], Fit] = {}
+_CACHE: dict[tuple[str, ...], Fit | AveragedFit] = {}
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,8 @@ class LawConfig:
     inputs: tuple[str, ...] | None
 
     def expected_form(self) -> str | None:
-        """The form name a saved fit must have (None for ``auto``: any chosen form)."""
-        if self.form == AUTO:
+        """The form name a saved fit must have (None for ``auto`` and ``average``)."""
+        if self.form in (AUTO, AVERAGE):
             return None
         return form_from_text(self.form, self.inputs).name
 
@@ -111,12 +116,11 @@ def _env_count(name: str, default: int) -> int:
     return value
 
 
-def _fit_and_save(cfg: LawConfig, fingerprint: str) -> Fit:
+def _fit_and_save(cfg: LawConfig, fingerprint: str) -> Fit | AveragedFit:
     from bayeslaw.data import load_observations
-    from bayeslaw.evaluation.selection import fit
+    from bayeslaw.evaluation.selection import applicable_forms, fit
 
     data, fit_dir = cfg.data, cfg.fit_dir
-    form = cfg.form if cfg.form == AUTO else form_from_text(cfg.form, cfg.inputs)
     draws, tune, chains = (
         _env_count(f"BAYESLAW_{key}", default)
         for key, default in (("DRAWS", 1000), ("TUNE", 1000), ("CHAINS", 4))
@@ -126,26 +130,33 @@ def _fit_and_save(cfg: LawConfig, fingerprint: str) -> Fit:
         file=sys.stderr,
     )
     obs = load_observations(data, inputs=cfg.inputs)
-    result = fit(
-        obs,
-        form=form,
-        pooling="partial",
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_seed=0,
-        progressbar=False,
-    )
-    result.record = result.record.with_fingerprint(fingerprint)
+    settings: dict[str, Any] = {
+        "pooling": "partial",
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "random_seed": 0,
+        "progressbar": False,
+    }
+    result: Fit | AveragedFit
+    if cfg.form == AVERAGE:
+        result = fit(obs, form=list(applicable_forms(obs)), **settings)
+        components = result.fits
+    else:
+        form = cfg.form if cfg.form == AUTO else form_from_text(cfg.form, cfg.inputs)
+        result = fit(obs, form=form, **settings)
+        components = (result,)
+    for component in components:
+        component.record = component.record.with_fingerprint(fingerprint)
     result.save(fit_dir)
     return result
 
 
 def _complete(fit_dir: Path) -> bool:
-    return (fit_dir / FIT_JSON).is_file()
+    return (fit_dir / FIT_JSON).is_file() or is_averaged(fit_dir)
 
 
-def _fit_under_lock(cfg: LawConfig, fingerprint: str) -> Fit | None:
+def _fit_under_lock(cfg: LawConfig, fingerprint: str) -> Fit | AveragedFit | None:
     """Fit and save unless another process did while this one waited for the lock."""
     from filelock import FileLock
 
@@ -166,7 +177,7 @@ def _fit_under_lock(cfg: LawConfig, fingerprint: str) -> Fit | None:
         lock.release()
 
 
-def _load_or_fit(cfg: LawConfig) -> Fit:
+def _load_or_fit(cfg: LawConfig) -> Fit | AveragedFit:
     """The saved fit of the dataset (made first if there is none). A complete fit is read
     without the lock, so a read-only home works."""
     data, fit_dir = cfg.data, cfg.fit_dir
@@ -179,7 +190,14 @@ def _load_or_fit(cfg: LawConfig) -> Fit:
         made = _fit_under_lock(cfg, fingerprint)
         if made is not None:
             return made
-    record = read_record(fit_dir)
+    if is_averaged(fit_dir) != (cfg.form == AVERAGE):
+        kind = "an average of forms" if is_averaged(fit_dir) else "a fit of one form"
+        raise FitArtifactError(
+            f"BAYESLAW_FORM={cfg.form}, but the fit at {fit_dir} is {kind}; delete {fit_dir} "
+            "to refit"
+        )
+    averaged = load_averaged(fit_dir) if is_averaged(fit_dir) else None
+    record: FitRecord = averaged.fits[0].record if averaged else read_record(fit_dir)
     if record.provenance.data_fingerprint != fingerprint:
         raise FitArtifactError(
             f"the fit at {fit_dir} was made from other data than BAYESLAW_DATA={data}; "
@@ -190,10 +208,12 @@ def _load_or_fit(cfg: LawConfig) -> Fit:
             f"BAYESLAW_FORM=auto, but the fit at {fit_dir} is of the one form "
             f"{record.form!r}; delete {fit_dir} to refit"
         )
+    if averaged is not None:
+        return averaged
     return load_fit(fit_dir, form=cfg.expected_form())
 
 
-def get_fit() -> Fit:
+def get_fit() -> Fit | AveragedFit:
     """The fit :func:`law` predicts with (loaded once per process)."""
     cfg = law_config()
     key = (str(cfg.data), str(cfg.fit_dir), cfg.form, ",".join(cfg.inputs or ()))
@@ -266,8 +286,8 @@ def law(input_data: list[dict[str, float]], group: str) -> list[dict[str, float]
             f"group), got {type(group).__name__} {group!r}"
         )
     fit = get_fit()
-    x = _input_arrays(input_data, fit.draws.form.inputs)
+    x = _input_arrays(input_data, fit.inputs)
     if not input_data:
         return []
-    means = fit.draws.posterior_mean(x, group)
+    means = fit.posterior_mean(x, group)
     return [{TARGET: float(v)} for v in means]

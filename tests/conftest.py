@@ -66,7 +66,7 @@ def mocked_sample_posterior(model, config, random_seed):
     return from_dict(
         {"posterior": posterior, "sample_stats": stats, "observed_data": observed},
         dims={**dims, "loss": ["obs_id"]},
-        coords={"group": list(model.coords["group"])},
+        coords={k: list(v) for k, v in model.coords.items()},
     )
 
 

@@ -259,3 +259,25 @@ def test_fit_an_expression_over_named_inputs(tmp_path, capsys):
     capsys.readouterr()
     assert main([*argv[:-2], "--form", "L_inf + B / (D_l + D**beta"]) == 2
     assert "does not parse" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # six MAP fits and three reports: a minute or more
+def test_fit_average_with_a_log_likelihood_then_predict_and_report(data_csv, tmp_path, capsys):
+    """--form average (MAP, lognormal, scaled noise): saved as an average, predicted with
+    the mixture, reported per form."""
+    out = tmp_path / "avg"
+    argv = ["fit", str(data_csv), "--out", str(out), "--method", "map", "--form", "average",
+            "--likelihood", "lognormal", "--noise", "scaled", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "averaged by stacking" in printed and "lognormal likelihood, scaled noise" in printed
+    assert (out / "average.json").is_file()
+    rows = tmp_path / "rows.csv"
+    rows.write_text("dense_parameter_count,num_experts\n2e9,8\n")
+    assert (
+        main(["predict", str(out), "--input", str(rows), "--group", "g", "--format", "json"]) == 0
+    )
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["lower"] < row["mean"] < row["upper"] and row["seen_group"] is False
+    assert main(["report", str(out), "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "form_0" / "report.md").is_file()

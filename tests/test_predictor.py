@@ -268,3 +268,32 @@ def test_law_with_an_expression_form_and_named_inputs(tmp_path, monkeypatch, fit
     monkeypatch.setattr(predictor, "_CACHE", {})
     with pytest.raises(FitArtifactError, match="expected"):
         predictor.law([{"D": 2e9}], "group_0")
+
+
+@pytest.mark.filterwarnings("ignore::bayeslaw.inference.diagnostics.ConvergenceWarning")
+def test_law_averages_the_applicable_forms(dataset, tmp_path, monkeypatch, mock_nuts):
+    """BAYESLAW_FORM=average: the forms averaged by stacking, saved, loaded again, and the
+    prediction is the weighted mean of the forms' posterior means."""
+    from bayeslaw.posterior.averaged import AveragedFit, load_predictor
+
+    monkeypatch.setenv("BAYESLAW_DATA", str(dataset))
+    monkeypatch.setenv("BAYESLAW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BAYESLAW_FORM", "average")
+    for key, value in TINY.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    first = predictor.law(ROWS, "group_1")
+    saved = load_predictor(tmp_path / "home" / "fit")
+    assert isinstance(saved, AveragedFit) and sum(saved.weights) == pytest.approx(1.0)
+    x = {k: np.array([r[k] for r in ROWS]) for k in ROWS[0]}
+    expected = sum(
+        w * f.predict(x, group="group_1")["mean"].to_numpy()
+        for w, f in zip(saved.weights, saved.fits, strict=True)
+    )
+    np.testing.assert_allclose([r["loss_validation"] for r in first], expected, rtol=1e-12)
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    assert predictor.law(ROWS, "group_1") == first
+    monkeypatch.setenv("BAYESLAW_FORM", "moe_additive")
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    with pytest.raises(FitArtifactError, match="average of forms"):
+        predictor.law(ROWS, "group_1")

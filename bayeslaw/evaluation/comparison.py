@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bayeslaw.data import Observations
@@ -29,7 +30,7 @@ from bayeslaw.inference.fitting import fit
 from bayeslaw.models.forms import LawForm
 from bayeslaw.models.registry import get_form
 
-__all__ = ["MOE_FORMS", "compare_forms"]
+__all__ = ["MOE_FORMS", "compare_forms", "extrapolation_scores"]
 
 #: The MoE forms compared by default.
 MOE_FORMS = ("moe_additive", "moe_multiplicative", "moe_interaction")
@@ -63,6 +64,38 @@ def _loo_rows(trees: dict[str, Any]) -> pd.DataFrame:
     return table
 
 
+def extrapolation_scores(
+    obs: Observations,
+    forms: Sequence[str | LawForm],
+    *,
+    random_seed: int = 0,
+    **fit_kwargs: Any,
+) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """Fit each form on ``obs`` less its largest size and score the held-out rows.
+
+    Returns
+    -------
+    (metrics, pointwise)
+        Per form name: ``extrap_elpd``, ``extrap_r2``, ``extrap_cover90``; and the
+        held-out rows' log predictive densities (what stacking weights are computed from).
+    """
+    if not forms:
+        raise FormError("at least one form is needed")
+    inner_train, inner_test = split_largest(obs)
+    metrics, pointwise = {}, {}
+    for name in forms:
+        law = get_form(name)
+        cv = fit(inner_train, form=law, random_seed=random_seed, **fit_kwargs)
+        scores, table = score(cv, inner_test)
+        metrics[law.name] = {
+            "extrap_elpd": scores["elpd"],
+            "extrap_r2": scores["r2"],
+            "extrap_cover90": scores["cover90_obs"],
+        }
+        pointwise[law.name] = table["log_density"].to_numpy()
+    return metrics, pointwise
+
+
 def compare_forms(
     obs: Observations,
     forms: Sequence[str | LawForm] = MOE_FORMS,
@@ -82,23 +115,15 @@ def compare_forms(
         ``p_loo``, ``pareto_k_bad`` (observations with Pareto k above ``good_k``),
         ``elpd_diff``, ``weight``.
     """
-    if not forms:
-        raise FormError("compare_forms needs at least one form")
-    inner_train, inner_test = split_largest(obs)
-    extrap, full = {}, {}
-    for name in forms:
-        law = get_form(name)
-        form = law.name
-        cv = fit(inner_train, form=law, pooling=pooling, random_seed=random_seed, **fit_kwargs)
-        metrics, _ = score(cv, inner_test)
-        extrap[form] = {
-            "extrap_elpd": metrics["elpd"],
-            "extrap_r2": metrics["r2"],
-            "extrap_cover90": metrics["cover90_obs"],
-        }
-        if loo:
-            full[form] = fit(obs, form=law, pooling=pooling, random_seed=random_seed,
-                             **fit_kwargs)  # fmt: skip
+    extrap, _ = extrapolation_scores(
+        obs, forms, pooling=pooling, random_seed=random_seed, **fit_kwargs
+    )
+    full = {}
+    if loo:
+        for name in forms:
+            law = get_form(name)
+            full[law.name] = fit(obs, form=law, pooling=pooling, random_seed=random_seed,
+                                 **fit_kwargs)  # fmt: skip
     table = pd.DataFrame(extrap).T
     if loo:
         table = table.join(_loo_table(full))

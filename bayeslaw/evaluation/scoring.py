@@ -23,7 +23,7 @@ import pandas as pd
 
 from bayeslaw.data import GROUP, Observations
 from bayeslaw.errors import DataError
-from bayeslaw.posterior.fit import Fit, PredictKind
+from bayeslaw.posterior.fit import PredictKind, Predicts
 
 __all__ = ["INTERVALS", "score", "split_largest"]
 
@@ -52,9 +52,9 @@ def _eti(draws: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray]:
     return lower, upper
 
 
-def _score_group(fit: Fit, rows: pd.DataFrame, group: str, target: str) -> pd.DataFrame:
+def _score_group(fit: Predicts, rows: pd.DataFrame, group: str, target: str) -> pd.DataFrame:
     """Per-row predictions, intervals and log predictive density of one group."""
-    inputs = {k: rows[k].to_numpy() for k in fit.draws.form.inputs}
+    inputs = {k: rows[k].to_numpy() for k in fit.inputs}
     draws = {kind: fit.predictive_draws(inputs, group=group, kind=kind) for kind, _ in _KINDS}
     out = pd.DataFrame({"mean": draws["mean"].mean(axis=0)}, index=rows.index)
     lower, upper = _eti(draws["mean"], 0.9)
@@ -63,12 +63,12 @@ def _score_group(fit: Fit, rows: pd.DataFrame, group: str, target: str) -> pd.Da
         for kind, short in _KINDS:
             lower, upper = _eti(draws[kind], prob)
             out[f"lo{tag}_{short}"], out[f"hi{tag}_{short}"] = lower, upper
-    predictive = fit.draws.predictive(inputs, group)
+    predictive = fit.predictive(inputs, group)
     out["log_density"] = predictive.log_predictive_density(rows[target].to_numpy())
     return out
 
 
-def score(fit: Fit, test: Observations) -> tuple[dict[str, float], pd.DataFrame]:
+def score(fit: Predicts, test: Observations) -> tuple[dict[str, float], pd.DataFrame]:
     """Metrics of ``fit`` on ``test`` (pooled over groups) and the per-point table."""
     frame = test.frame
     parts = []

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from bayeslaw.data import Observations, as_observations
 from bayeslaw.errors import FormError
+from bayeslaw.evaluation.averaging import average_forms
 from bayeslaw.evaluation.comparison import MOE_FORMS, compare_forms
 from bayeslaw.inference import fitting
 from bayeslaw.inference.config import check_random_seed
 from bayeslaw.models.forms import LawForm
 from bayeslaw.models.registry import DEFAULT_FORM, get_form
+from bayeslaw.posterior.averaged import AveragedFit
 from bayeslaw.posterior.fit import Fit
 
 __all__ = ["AUTO", "AUTO_CANDIDATES", "applicable_forms", "fit", "select_form"]
@@ -71,18 +73,40 @@ def select_form(
     return next((f for f in forms if get_form(f).name == best), best)
 
 
+@overload
 def fit(
     observations: Observations,
     *,
-    form: str | LawForm = DEFAULT_FORM,
+    form: str | LawForm = ...,
+    candidates: Sequence[str | LawForm] | None = ...,
+    **kwargs: Any,
+) -> Fit: ...
+
+
+@overload
+def fit(
+    observations: Observations,
+    *,
+    form: list[str | LawForm] | tuple[str | LawForm, ...],
+    candidates: None = ...,
+    **kwargs: Any,
+) -> AveragedFit: ...
+
+
+def fit(
+    observations: Observations,
+    *,
+    form: str | LawForm | list[str | LawForm] | tuple[str | LawForm, ...] = DEFAULT_FORM,
     candidates: Sequence[str | LawForm] | None = None,
     **kwargs: Any,
-) -> Fit:
+) -> Fit | AveragedFit:
     """Fit a hierarchical scaling law (:func:`bayeslaw.inference.fitting.fit`, whose
     parameters it takes), where ``form`` may also be ``"auto"``: the form chosen by
     :func:`select_form` on ``observations`` with the same settings, among ``candidates``
     (default: :func:`applicable_forms`; add your own laws here), recorded in
-    ``fit.record.form_selected_by``.
+    ``fit.record.form_selected_by``; or a list of forms: their average by stacking
+    (:func:`bayeslaw.evaluation.averaging.average_forms`), an
+    :class:`~bayeslaw.posterior.averaged.AveragedFit`.
 
     Examples
     --------
@@ -90,6 +114,10 @@ def fit(
     >>> result.form_name, result.record.form_selected_by  # doctest: +SKIP
     """
     observations = as_observations(observations)
+    if isinstance(form, list | tuple):
+        if candidates is not None:
+            raise FormError("candidates= applies to form='auto' only; list the forms in form=")
+        return average_forms(observations, form, **kwargs)
     if not (isinstance(form, str) and form == AUTO):
         if candidates is not None:
             raise FormError("candidates= applies to form='auto' only")

@@ -26,7 +26,7 @@ from bayeslaw.inference.pointwise import add_pointwise
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.data_checks import check_group_count, degenerate_data
 from bayeslaw.models.forms import LawForm
-from bayeslaw.models.hierarchical import ModelSpec, build_model
+from bayeslaw.models.hierarchical import KAPPA_SCALE, ModelSpec, build_model
 from bayeslaw.models.priors import NU_PRIOR
 from bayeslaw.models.registry import DEFAULT_FORM
 from bayeslaw.posterior.draws import PosteriorDraws
@@ -61,6 +61,12 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
         noise=flat("noise"),
         nu=flat("nu") if "nu" in post else None,
         population=population,
+        likelihood=spec.likelihood,
+        kappa=(
+            {k: flat("noise_kappa")[:, i] for i, k in enumerate(spec.form.inputs)}
+            if spec.noise == "scaled"
+            else None
+        ),
     )
 
 
@@ -77,7 +83,7 @@ def _map_tree(values: Mapping[str, np.ndarray], model: Any, obs: Observations) -
     return from_dict(
         {"posterior": posterior, "observed_data": {"loss": obs.y}},
         dims={**dims, "loss": ["obs_id"]},
-        coords={"group": list(model.coords["group"])},
+        coords={k: list(v) for k, v in model.coords.items()},
     )
 
 
@@ -103,8 +109,10 @@ def _record(
     problems: list[Check],
 ) -> FitRecord:
     priors = spec.priors.to_dict()
-    if spec.likelihood == "student_t":
+    if spec.heavy_tailed:
         priors["nu"] = {"Gamma": NU_PRIOR}
+    if spec.noise == "scaled":
+        priors["noise_kappa"] = {"HalfNormal": KAPPA_SCALE}
     model = ModelRecord(
         form=spec.form.name,
         equation=spec.form.equation,
@@ -115,6 +123,7 @@ def _record(
         groups=tuple(spec.groups),
         inputs=tuple(obs.inputs),
         centered=tuple(spec.centered),
+        noise=spec.noise,
     )
     settings = config.to_dict() if method == "nuts" else {"map_starts": config.map_starts}
     provenance = Provenance(
@@ -143,6 +152,7 @@ def _spec(
     pooling: str,
     priors: str | Mapping[str, Any] | None,
     likelihood: str,
+    noise: str,
     centered: Sequence[str] | None,
 ) -> ModelSpec:
     """The model spec, with the arguments that only make sense together checked."""
@@ -166,6 +176,7 @@ def _spec(
         pooling=pooling,
         priors=priors,
         likelihood=likelihood,
+        noise=noise,
         centered=centered,
     )
     if spec.priors.kind == "flat" and method == "nuts":
@@ -184,6 +195,7 @@ def fit(
     pooling: str = "partial",
     priors: str | Mapping[str, Any] | None = None,
     likelihood: str = "normal",
+    noise: str = "constant",
     centered: Sequence[str] | None = None,
     draws: int = 1000,
     tune: int = 1000,
@@ -208,8 +220,12 @@ def fit(
         Groups share population priors, are independent, or share one parameter set.
     priors : "default", "flat" or mapping
         See :func:`bayeslaw.models.priors.resolve_priors`. ``"flat"`` is for MAP only.
-    likelihood : {"normal", "student_t"}
-        Observation noise model; Student-t is robust to outlying runs.
+    likelihood : {"normal", "student_t", "lognormal", "student_t_log"}
+        Errors on the loss, or on ``log(loss)`` (relative errors; the law is then the
+        median loss); Student-t is robust to outlying runs.
+    noise : {"constant", "scaled"}
+        One noise sd per group, or one that falls with the inputs,
+        ``sigma_g * prod_k x_k**(-kappa_k)`` (see :mod:`bayeslaw.models.hierarchical`).
     centered : sequence of str, optional
         Coordinates to centre under partial pooling; None applies
         :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 6 groups,
@@ -239,6 +255,7 @@ def fit(
         pooling=pooling,
         priors=priors,
         likelihood=likelihood,
+        noise=noise,
         centered=centered,
     )
     config = SamplerConfig(

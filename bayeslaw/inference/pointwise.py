@@ -36,7 +36,7 @@ def training_predictive(draws: PosteriorDraws, obs: Observations) -> PredictiveD
         part = draws.predictive({k: v[rows] for k, v in inputs.items()}, group)
         mean[:, rows], noise[:, rows] = part.mean, part.noise
     nu = None if draws.nu is None else draws.nu[:, None]
-    return PredictiveDraws(mean, noise, nu)
+    return PredictiveDraws(mean, noise, nu, draws.log_scale)
 
 
 def add_pointwise(

@@ -27,6 +27,14 @@ ESS 38). Groups that barely differ would want every offset non-centred (``center
 ``pooling="none"`` samples each group from the fixed prior (non-centred); ``"complete"``
 shares one set of coordinates.
 
+**Likelihoods**: ``"normal"`` and ``"student_t"`` put errors on the loss;
+``"lognormal"`` and ``"student_t_log"`` on ``log(loss)`` (the relative errors the field fits
+with: Epoch AI's Chinchilla replication, Gadre et al.), the law then being the median loss.
+**Noise**: ``"constant"``, one sd per group; ``"scaled"``, an sd that falls with every input,
+:math:`\sigma_g \prod_k x_k^{-\kappa_k}` (scaled inputs, so :math:`\sigma_g` is the sd
+at the reference point), :math:`\kappa_k \ge 0` shared by the groups: small models'
+scatter then no longer sets the width of a large model's interval.
+
 ``priors="flat"`` builds the classical model instead: flat priors on the law's own
 parameters, exponents bounded to [0.05, 2] (no transform, so MAP sees the bounds directly).
 """
@@ -45,12 +53,23 @@ from bayeslaw.data import Observations
 from bayeslaw.errors import FormError, PriorError
 from bayeslaw.models.anchors import LEVEL, coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, reference_scale
+from bayeslaw.models.likelihoods import (
+    HEAVY_TAILED,
+    LIKELIHOODS,
+    LOG_LIKELIHOODS,
+    NOISES,
+    Likelihood,
+    Noise,
+)
 from bayeslaw.models.priors import NU_PRIOR, DataScale, PriorSet, resolve_priors
 from bayeslaw.models.registry import get_form
 
 __all__ = [
     "CENTER_MIN_GROUPS",
+    "KAPPA_SCALE",
     "LIKELIHOODS",
+    "LOG_LIKELIHOODS",
+    "NOISES",
     "POOLINGS",
     "ModelSpec",
     "auto_centered",
@@ -58,13 +77,15 @@ __all__ = [
     "sample_prior_predictive",
 ]
 
+#: ``noise="scaled"``: each input's noise exponent ``kappa ~ HalfNormal(KAPPA_SCALE)``; the
+#: noise sd falls by ``10**-kappa`` per decade of the input (95% prior mass below ~1).
+KAPPA_SCALE = 0.5
+
 #: From this many groups on, :func:`auto_centered` centres the best-measured coordinates.
 CENTER_MIN_GROUPS = 6
 
 Pooling = Literal["partial", "none", "complete"]
-Likelihood = Literal["normal", "student_t"]
 POOLINGS: tuple[Pooling, ...] = ("partial", "none", "complete")
-LIKELIHOODS: tuple[Likelihood, ...] = ("normal", "student_t")
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,16 @@ class ModelSpec:
     scales: Mapping[str, float]
     groups: tuple[str, ...]
     centered: tuple[str, ...] = ()
+    noise: Noise = "constant"
+
+    @property
+    def log_scale(self) -> bool:
+        """Whether errors are on ``log(loss)``."""
+        return self.likelihood in LOG_LIKELIHOODS
+
+    @property
+    def heavy_tailed(self) -> bool:
+        return self.likelihood in HEAVY_TAILED
 
     @classmethod
     def from_observations(
@@ -88,6 +119,7 @@ class ModelSpec:
         pooling: str = "partial",
         priors: str | Mapping[str, Any] | None = None,
         likelihood: str = "normal",
+        noise: str = "constant",
         centered: Sequence[str] | None = None,
     ) -> ModelSpec:
         """``centered``: coordinates to centre under partial pooling (None: the rule of
@@ -103,7 +135,13 @@ class ModelSpec:
             raise PriorError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}")
         if likelihood not in LIKELIHOODS:
             raise PriorError(f"likelihood must be one of {list(LIKELIHOODS)}, got {likelihood!r}")
-        prior_set = resolve_priors(law, DataScale.from_observations(obs), priors)
+        if noise not in NOISES:
+            raise PriorError(f"noise must be one of {list(NOISES)}, got {noise!r}")
+        prior_set = resolve_priors(
+            law, DataScale.from_observations(obs), priors, log_noise=likelihood in LOG_LIKELIHOODS
+        )
+        if prior_set.kind == "flat" and noise != "constant":
+            raise PriorError("flat priors (the classical point fit) take noise='constant' only")
         if prior_set.kind == "flat" and pooling == "partial":
             raise PriorError(
                 "flat priors have no population level; use pooling='none' or 'complete'"
@@ -121,7 +159,16 @@ class ModelSpec:
                 )
             if chosen and pooling != "partial":
                 raise PriorError(f"centered applies to pooling='partial' only, not {pooling!r}")
-        return cls(law, pooling, likelihood, prior_set, scales, obs.groups, chosen)
+        return cls(
+            law,
+            pooling,
+            likelihood,
+            prior_set,
+            scales,
+            obs.groups,
+            chosen,
+            noise,
+        )
 
 
 def auto_centered(form: LawForm, n_groups: int) -> tuple[str, ...]:
@@ -195,15 +242,18 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
     """The PyMC model of ``obs`` under ``spec``.
 
     Named variables: the law's parameters (scaled units) as deterministics with dims
-    ``group``; ``noise`` (per group, or one under complete pooling); ``nu`` for Student-t;
-    the observed ``loss``. Partial pooling adds ``<coord>_mu`` and ``<coord>_sigma``.
+    ``group``; ``noise`` (per group, or one under complete pooling: the noise sd at the
+    reference point, on the log scale for the log likelihoods); ``noise_kappa`` (dims
+    ``noise_input``) for ``noise="scaled"``; ``nu`` for Student-t; the observed ``loss``.
+    Partial pooling adds ``<coord>_mu`` and ``<coord>_sigma``.
     """
     n = len(spec.groups)
     if tuple(obs.groups) != tuple(spec.groups):
         raise PriorError(f"data groups {obs.groups} differ from the spec's {spec.groups}")
     x = {k: v / spec.scales[k] for k, v in obs.input_values().items() if k in spec.scales}
     gi = obs.group_index
-    with pm.Model(coords={"group": list(spec.groups)}) as model:
+    coords = {"group": list(spec.groups), "noise_input": list(spec.form.inputs)}
+    with pm.Model(coords=coords) as model:
         if spec.priors.kind == "flat":
             theta = _flat_law_params(spec, n)
             noise = pm.HalfFlat("noise_flat", default_transform=None) * pt.ones(n)
@@ -219,12 +269,34 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
             theta[name] = pm.Deterministic(name, theta[name], dims="group")
         noise = pm.Deterministic("noise", noise, dims="group")
         mean = spec.form(x, {k: v[gi] for k, v in theta.items()})
-        if spec.likelihood == "student_t":
-            nu = pm.Gamma("nu", **NU_PRIOR)
-            pm.StudentT("loss", nu=nu, mu=mean, sigma=noise[gi], observed=obs.y)
-        else:
-            pm.Normal("loss", mu=mean, sigma=noise[gi], observed=obs.y)
+        sigma = noise[gi]
+        if spec.noise == "scaled":
+            kappa = pm.HalfNormal("noise_kappa", KAPPA_SCALE, dims="noise_input")
+            log_x = pt.stack([pt.log(x[k]) for k in spec.form.inputs], axis=1)
+            sigma = sigma * pt.exp(-(log_x * kappa).sum(axis=1))
+        _likelihood(spec, mean, sigma, obs.y)
     return model
+
+
+def _likelihood(spec: ModelSpec, mean: Any, sigma: Any, y: np.ndarray) -> None:
+    """The observed ``loss``: Normal or Student-t errors on the loss or on its log."""
+    nu = pm.Gamma("nu", **NU_PRIOR) if spec.heavy_tailed else None
+    if spec.likelihood == "normal":
+        pm.Normal("loss", mu=mean, sigma=sigma, observed=y)
+    elif spec.likelihood == "student_t":
+        pm.StudentT("loss", nu=nu, mu=mean, sigma=sigma, observed=y)
+    else:
+        # a law that dips to <= 0 gets a vanishing density, not a NaN
+        log_mean = pt.log(pt.maximum(mean, 1e-12))
+        if spec.likelihood == "lognormal":
+            pm.LogNormal("loss", mu=log_mean, sigma=sigma, observed=y)
+        else:
+
+            def logp(value: Any, nu: Any, mu: Any, sigma: Any) -> Any:
+                log_value = pt.log(value)
+                return pm.logp(pm.StudentT.dist(nu=nu, mu=mu, sigma=sigma), log_value) - log_value
+
+            pm.CustomDist("loss", nu, log_mean, sigma, logp=logp, observed=y)
 
 
 def sample_prior_predictive(
@@ -273,5 +345,17 @@ def sample_prior_predictive(
     gi = obs.group_index
     mean = spec.form({k: v[None, :] for k, v in x.items()}, {k: v[:, gi] for k, v in theta.items()})
     noise = np.abs(rng.normal(0.0, spec.priors.noise_scale, size=(draws, n)))[:, gi]
-    loss = mean + noise * rng.standard_normal(mean.shape)
+    if spec.noise == "scaled":
+        kappa = np.abs(rng.normal(0.0, KAPPA_SCALE, size=(draws, len(spec.form.inputs))))
+        log_x = np.stack([np.log(x[k]) for k in spec.form.inputs], axis=1)
+        noise = noise * np.exp(-(kappa @ log_x.T))
+    if spec.heavy_tailed:
+        nu = rng.gamma(NU_PRIOR["alpha"], 1.0 / NU_PRIOR["beta"], size=(draws, 1))
+        eps = rng.standard_t(nu, size=mean.shape)
+    else:
+        eps = rng.standard_normal(mean.shape)
+    if spec.log_scale:
+        loss = np.exp(np.log(np.maximum(mean, 1e-12)) + noise * eps)
+    else:
+        loss = mean + noise * eps
     return {"loss": loss, "mean": mean, **theta}

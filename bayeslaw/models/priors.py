@@ -24,7 +24,9 @@ logistic wall ``min(y) / 10`` wide): a loss cannot go below zero. There is no up
 default: the data already keep the floor below the observed curve, and a wall near
 ``min(y)`` biased realistic floors (true 1.7, smallest loss 2.0) downwards and with them
 every extrapolation. Override with ``{"L_inf": (lower, upper)}``. The noise standard deviation
-of each group is ``HalfNormal(sd(y) / 2)``; a Student-t likelihood adds ``nu ~ Gamma(2, 0.1)``.
+of each group is ``HalfNormal(sd(y) / 2)`` (``HalfNormal(sd(log y) / 2)`` for the likelihoods
+on ``log(loss)``); a Student-t likelihood adds ``nu ~ Gamma(2, 0.1)``; ``noise="scaled"`` adds
+one exponent per input, ``kappa ~ HalfNormal(0.5)``: the noise sd goes as ``x**-kappa``.
 
 ``priors="flat"`` instead puts flat priors on the law's own parameters, with exponents
 uniform on the point-fit predictor's bounds [0.05, 2]: its MAP is the classical least-squares
@@ -91,6 +93,7 @@ class DataScale:
     y_sd: float
     y_min: float
     log_input_sd: Mapping[str, float]
+    log_y_sd: float = 0.0
 
     @classmethod
     def from_observations(cls, obs: Observations) -> DataScale:
@@ -105,7 +108,8 @@ class DataScale:
             )
         y_sd = y_sd or 0.1 * abs(y_mean)
         log_sd = {k: float(np.std(np.log(v))) for k, v in obs.input_values().items()}
-        return cls(y_mean, y_sd, float(np.min(y)), log_sd)
+        log_y_sd = float(np.std(np.log(y))) or 0.1
+        return cls(y_mean, y_sd, float(np.min(y)), log_sd, log_y_sd)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)} | {
@@ -185,6 +189,8 @@ def resolve_priors(
     form: LawForm,
     scale: DataScale,
     priors: str | Mapping[str, Any] | None = None,
+    *,
+    log_noise: bool = False,
 ) -> PriorSet:
     """Defaults from the data's scale, with user overrides merged by name.
 
@@ -196,6 +202,9 @@ def resolve_priors(
         A mapping overrides coordinates by name (a :class:`Prior` or a partial mapping of
         ``loc``/``scale``/``group_scale``), ``"L_inf"`` by a ``(lower, upper)`` range, and
         ``"noise"`` by the HalfNormal scale of the noise standard deviation.
+    log_noise : bool
+        The noise is on ``log(loss)`` (log likelihoods): its default scale is
+        ``sd(log y) / 2`` instead of ``sd(y) / 2``.
 
     Raises
     ------
@@ -215,7 +224,7 @@ def resolve_priors(
 
     coords = {c.name: _default(c, scale) for c in coordinates(form)}
     floor: tuple[float, float | None] = (0.0, None)
-    noise = scale.y_sd / 2
+    noise = (scale.log_y_sd if log_noise else scale.y_sd) / 2
     floor_names = (FLOOR, form.floor) if form.floor else ()
     valid = sorted({*coords, *floor_names, NOISE})
     for name, value in overrides.items():

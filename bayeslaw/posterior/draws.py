@@ -19,6 +19,7 @@ import numpy as np
 from bayeslaw.errors import FitArtifactError, PredictionInputError
 from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm
+from bayeslaw.models.likelihoods import HEAVY_TAILED, LOG_LIKELIHOODS
 from bayeslaw.models.registry import get_form
 from bayeslaw.posterior.predictive import PredictiveDraws
 
@@ -57,6 +58,12 @@ class PosteriorDraws:
         ``(S,)`` Student-t degrees of freedom, None for a Normal likelihood.
     population : dict or None
         Coordinate -> ``(mu, sigma)`` arrays ``(S,)`` on the link scale (partial pooling).
+    likelihood : str
+        ``"normal"``, ``"student_t"``, ``"lognormal"`` or ``"student_t_log"`` (the last two
+        have errors on ``log(loss)``).
+    kappa : dict or None
+        Input -> ``(S,)`` noise exponents (``noise="scaled"``: the sd at scaled inputs
+        ``x`` is ``noise * prod_k x_k**(-kappa_k)``); None for constant noise.
     """
 
     form_name: str
@@ -67,6 +74,13 @@ class PosteriorDraws:
     noise: np.ndarray
     nu: np.ndarray | None = None
     population: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None
+    likelihood: str = "normal"
+    kappa: Mapping[str, np.ndarray] | None = None
+
+    @property
+    def log_scale(self) -> bool:
+        """Whether errors are on ``log(loss)`` (the law is then the median loss)."""
+        return self.likelihood in LOG_LIKELIHOODS
 
     @property
     def form(self) -> LawForm:
@@ -129,8 +143,25 @@ class PosteriorDraws:
         an unseen group's draws are tiled, and so is ``nu``."""
         if self.nu is None:
             return None
+        return self._aligned(self.nu, group)
+
+    def _aligned(self, values: np.ndarray, group: str) -> np.ndarray:
+        """Per-draw ``values`` ``(S,)`` tiled as an unseen group's simulated draws are."""
         reps = 1 if group in self.groups else self.unseen_replicates
-        return np.resize(self.nu, self.n_draws * reps)
+        return np.resize(values, self.n_draws * reps)
+
+    def noise_draws(self, inputs: Mapping[str, np.ndarray], group: str) -> np.ndarray:
+        """The noise sd per draw ``(S, 1)``, or per draw and point ``(S, n)`` when it
+        scales with the inputs."""
+        noise = self.group_noise(group)[:, None]
+        if self.kappa is None:
+            return noise
+        x = self.form.scale_inputs(inputs, self.scales)
+        log_factor = sum(
+            self._aligned(kappa, group)[:, None] * np.log(np.asarray(x[k], dtype=float))[None, :]
+            for k, kappa in self.kappa.items()
+        )
+        return np.asarray(noise * np.exp(-log_factor))
 
     def mean_draws(self, inputs: Mapping[str, np.ndarray], group: str) -> np.ndarray:
         """Draws ``(S, n)`` of the mean loss at raw ``inputs`` (arrays of length ``n``)."""
@@ -142,8 +173,9 @@ class PosteriorDraws:
         nu = self.group_nu(group)
         return PredictiveDraws(
             mean=self.mean_draws(inputs, group),
-            noise=self.group_noise(group)[:, None],
+            noise=self.noise_draws(inputs, group),
             nu=None if nu is None else nu[:, None],
+            log_scale=self.log_scale,
         )
 
     def posterior_mean(
@@ -171,6 +203,8 @@ class PosteriorDraws:
         arrays = {f"theta/{k}": v for k, v in self.theta.items()} | {"noise": self.noise}
         if self.nu is not None:
             arrays["nu"] = self.nu
+        for name, kappa in (self.kappa or {}).items():
+            arrays[f"kappa/{name}"] = kappa
         for name, (mu, sigma) in (self.population or {}).items():
             arrays[f"population/{name}/mu"] = mu
             arrays[f"population/{name}/sigma"] = sigma
@@ -190,6 +224,7 @@ class PosteriorDraws:
         scales: Mapping[str, float],
         groups: tuple[str, ...],
         pooling: str,
+        likelihood: str = "normal",
     ) -> PosteriorDraws:
         """Read draws written by :meth:`save`, with the metadata stored beside them."""
         try:
@@ -198,6 +233,7 @@ class PosteriorDraws:
         except (OSError, ValueError, EOFError) as err:
             raise FitArtifactError(f"cannot read posterior draws {path}: {err}") from err
         theta = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("theta/")}
+        kappa = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("kappa/")}
         population: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for key in arrays:
             if key.startswith("population/") and key.endswith("/mu"):
@@ -212,6 +248,8 @@ class PosteriorDraws:
             noise=arrays.get("noise", np.empty((0, 0))),
             nu=arrays.get("nu"),
             population=population or None,
+            likelihood=likelihood,
+            kappa=kappa or None,
         )
         draws.validate()
         return draws
@@ -228,5 +266,13 @@ class PosteriorDraws:
             problems.append(f"noise has shape {self.noise.shape}, expected {shape}")
         if any(not np.all(np.isfinite(v)) for v in self.theta.values()):
             problems.append("non-finite parameter draws")
+        if self.kappa is not None and (
+            set(self.kappa) != set(self.form.inputs)
+            or any(v.shape != (self.n_draws,) for v in self.kappa.values())
+        ):
+            problems.append(f"noise exponents {sorted(self.kappa)} do not match the inputs")
+        heavy = self.likelihood in HEAVY_TAILED
+        if heavy != (self.nu is not None):
+            problems.append(f"likelihood {self.likelihood!r} and the nu draws disagree")
         if problems:
             raise FitArtifactError("posterior draws are inconsistent: " + "; ".join(problems))

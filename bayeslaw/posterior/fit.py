@@ -26,7 +26,7 @@ from bayeslaw.posterior.point_fit_files import explain_text, params_payload
 from bayeslaw.posterior.predictive import PredictiveDraws
 from bayeslaw.posterior.record import FitRecord
 
-__all__ = ["CI_PROB", "POPULATION", "Fit", "load_fit"]
+__all__ = ["CI_PROB", "POPULATION", "Fit", "Predicts", "load_fit"]
 
 #: Default probability of the equal-tailed credible intervals reported everywhere.
 CI_PROB = 0.9
@@ -104,8 +104,90 @@ def _observations(predictive: PredictiveDraws, seed: int) -> np.ndarray:
     return predictive.sample(rng, replicates=reps)
 
 
+class Predicts:
+    """Predictions from a posterior predictive: what :class:`Fit` and an averaged fit
+    (:class:`bayeslaw.posterior.averaged.AveragedFit`) share. Subclasses give the inputs
+    they read, the predictive draws at raw inputs and the seed of a group's noise."""
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def predictive(self, inputs: Mapping[str, np.ndarray], group: str) -> PredictiveDraws:
+        """The posterior predictive of ``group`` at raw ``inputs`` (arrays)."""
+        raise NotImplementedError
+
+    def seed(self, group: str) -> int:
+        raise NotImplementedError
+
+    def is_seen(self, group: str) -> bool:
+        raise NotImplementedError
+
+    def predictive_draws(
+        self, inputs: Any, *, group: str, kind: PredictKind = "observation"
+    ) -> np.ndarray:
+        """Draws ``(S, n)`` of the predicted loss at raw ``inputs`` for ``group``.
+
+        ``kind="mean"``: the law's expected loss, one row per posterior draw (for an unseen
+        group, per simulated new group). ``kind="observation"``: a new measurement, noise
+        included, each draw replicated until there are at least
+        :data:`MIN_NOISE_SAMPLES` rows (so a one-draw MAP fit still has noise); the noise is
+        seeded (by a fitted group's name; one seed for every new group), so repeated calls
+        agree and a new group's prediction does not depend on its name.
+        """
+        if kind not in ("mean", "observation"):
+            raise PredictionInputError(f"kind must be 'mean' or 'observation', got {kind!r}")
+        x = _inputs_frame(inputs, self.inputs)
+        predictive = self.predictive(x, group)
+        if kind == "mean":
+            return predictive.mean
+        return _observations(predictive, self.seed(group))
+
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        group: str,
+        ci_prob: float = CI_PROB,
+        kind: PredictKind = "mean",
+    ) -> pd.DataFrame:
+        """Posterior predictions with equal-tailed credible intervals.
+
+        Parameters
+        ----------
+        inputs : DataFrame, mapping of arrays, or list of dicts
+            Raw input values (every input of the form; positive).
+        group : str
+            A fitted group, or a new one (population-level posterior under partial pooling).
+        ci_prob : float
+            Probability of the interval (default 0.9).
+        kind : {"mean", "observation"}
+            Interval for the expected loss, or for a new observation (noise included); see
+            :meth:`predictive_draws`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The inputs plus ``mean`` (posterior mean of the expected loss), ``lower``,
+            ``upper`` (and ``group``, ``seen_group``).
+        """
+        if kind not in ("mean", "observation"):
+            raise PredictionInputError(f"kind must be 'mean' or 'observation', got {kind!r}")
+        x = _inputs_frame(inputs, self.inputs)
+        predictive = self.predictive(x, group)
+        mean_draws = predictive.mean
+        draws = mean_draws if kind == "mean" else _observations(predictive, self.seed(group))
+        lower, upper = _eti(draws, ci_prob)
+        out = pd.DataFrame(x)
+        out["mean"] = mean_draws.mean(axis=0)
+        out["lower"], out["upper"] = lower, upper
+        out["group"] = group
+        out["seen_group"] = self.is_seen(group)
+        return out
+
+
 @dataclass(eq=False)
-class Fit:
+class Fit(Predicts):
     """A fitted law: what was fitted, how, and the posterior.
 
     Attributes
@@ -183,68 +265,22 @@ class Fit:
         self._path = path
         return path
 
-    def predictive_draws(
-        self, inputs: Any, *, group: str, kind: PredictKind = "observation"
-    ) -> np.ndarray:
-        """Draws ``(S, n)`` of the predicted loss at raw ``inputs`` for ``group``.
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(self.draws.form.inputs)
 
-        ``kind="mean"``: the law's expected loss, one row per posterior draw (for an unseen
-        group, per simulated new group). ``kind="observation"``: a new measurement, noise
-        included, each draw replicated until there are at least
-        :data:`MIN_NOISE_SAMPLES` rows (so a one-draw MAP fit still has noise); the noise is
-        seeded (by a fitted group's name; one seed for every new group), so repeated calls
-        agree and a new group's prediction does not depend on its name.
-        """
-        if kind not in ("mean", "observation"):
-            raise PredictionInputError(f"kind must be 'mean' or 'observation', got {kind!r}")
-        x = _inputs_frame(inputs, self.draws.form.inputs)
-        predictive = self.draws.predictive(x, group)
-        if kind == "mean":
-            return predictive.mean
-        return _observations(predictive, self.draws.seed(group))
+    def predictive(self, inputs: Mapping[str, np.ndarray], group: str) -> PredictiveDraws:
+        return self.draws.predictive(inputs, group)
 
-    def predict(
-        self,
-        inputs: Any,
-        *,
-        group: str,
-        ci_prob: float = CI_PROB,
-        kind: PredictKind = "mean",
-    ) -> pd.DataFrame:
-        """Posterior predictions with equal-tailed credible intervals.
+    def posterior_mean(self, inputs: Mapping[str, np.ndarray], group: str) -> np.ndarray:
+        """The posterior mean of the law at raw ``inputs`` (arrays), in bounded memory."""
+        return self.draws.posterior_mean(inputs, group)
 
-        Parameters
-        ----------
-        inputs : DataFrame, mapping of arrays, or list of dicts
-            Raw input values (every input of the form; positive).
-        group : str
-            A fitted group, or a new one (population-level posterior under partial pooling).
-        ci_prob : float
-            Probability of the interval (default 0.9).
-        kind : {"mean", "observation"}
-            Interval for the expected loss, or for a new observation (noise included); see
-            :meth:`predictive_draws`.
+    def seed(self, group: str) -> int:
+        return self.draws.seed(group)
 
-        Returns
-        -------
-        pandas.DataFrame
-            The inputs plus ``mean`` (posterior mean of the expected loss), ``lower``,
-            ``upper`` (and ``group``, ``seen_group``).
-        """
-        if kind not in ("mean", "observation"):
-            raise PredictionInputError(f"kind must be 'mean' or 'observation', got {kind!r}")
-        x = _inputs_frame(inputs, self.draws.form.inputs)
-        predictive = self.draws.predictive(x, group)
-        mean_draws = predictive.mean
-        seed = self.draws.seed(group)
-        draws = mean_draws if kind == "mean" else _observations(predictive, seed)
-        lower, upper = _eti(draws, ci_prob)
-        out = pd.DataFrame(x)
-        out["mean"] = mean_draws.mean(axis=0)
-        out["lower"], out["upper"] = lower, upper
-        out["group"] = group
-        out["seen_group"] = self.draws.is_seen(group)
-        return out
+    def is_seen(self, group: str) -> bool:
+        return self.draws.is_seen(group)
 
     def params(self, *, ci_prob: float = CI_PROB, raw: bool = True) -> pd.DataFrame:
         """Per-group and population-level coefficients: mean, median and ETI bounds.

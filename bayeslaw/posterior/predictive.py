@@ -10,7 +10,10 @@ it in the tests.
 Normal: :math:`\log p(y) = -\tfrac12 \log 2\pi - \log\sigma - \tfrac12 z^2`;
 Student-t: :math:`\log\Gamma(\tfrac{\nu+1}{2}) - \log\Gamma(\tfrac{\nu}{2}) -
 \tfrac12\log(\nu\pi) - \log\sigma - \tfrac{\nu+1}{2}\log(1 + z^2/\nu)`, with
-:math:`z = (y - \mu)/\sigma`.
+:math:`z = (y - \mu)/\sigma`. With errors on the log scale (``log_scale``: the
+``"lognormal"`` and ``"student_t_log"`` likelihoods) these apply to :math:`\log y` around
+:math:`\log \mu`, and :math:`-\log y` (the Jacobian) makes them densities of :math:`y`:
+:math:`\mu` is then the median loss.
 """
 
 from __future__ import annotations
@@ -56,11 +59,14 @@ class PredictiveDraws:
         Noise standard deviation per draw, ``(S, 1)`` or ``(S, n)``.
     nu : numpy.ndarray or None
         Student-t degrees of freedom per draw, ``(S, 1)``; None for Normal noise.
+    log_scale : bool
+        Errors on ``log(loss)`` around ``log(mean)`` (``mean`` is then the median).
     """
 
     mean: np.ndarray
     noise: np.ndarray
     nu: np.ndarray | None = None
+    log_scale: bool = False
 
     @property
     def n_draws(self) -> int:
@@ -69,7 +75,7 @@ class PredictiveDraws:
     def take(self, index: np.ndarray) -> PredictiveDraws:
         """The draws at ``index`` (e.g. a random subset for a predictive check)."""
         nu = None if self.nu is None else self.nu[index]
-        return PredictiveDraws(self.mean[index], self.noise[index], nu)
+        return PredictiveDraws(self.mean[index], self.noise[index], nu, self.log_scale)
 
     def sample(self, rng: np.random.Generator, *, replicates: int = 1) -> np.ndarray:
         """Observations: ``replicates`` noisy copies of every mean draw, stacked into
@@ -79,13 +85,23 @@ class PredictiveDraws:
             eps = rng.standard_normal(shape)
         else:
             eps = rng.standard_t(self.nu[None], size=shape)
-        draws = self.mean[None] + self.noise[None] * eps
+        if self.log_scale:
+            draws = np.exp(np.log(self._positive_mean())[None] + self.noise[None] * eps)
+        else:
+            draws = self.mean[None] + self.noise[None] * eps
         return draws.reshape(-1, self.mean.shape[1])
+
+    def _positive_mean(self) -> np.ndarray:
+        """The law floored at a tiny positive loss, as in the model's log likelihoods."""
+        return np.maximum(self.mean, 1e-12)
 
     def log_density(self, y: np.ndarray) -> np.ndarray:
         """``(S, n)`` log density of the observed ``y`` (length ``n``) under each draw."""
-        return log_density(np.asarray(y, dtype=np.float64)[None, :], self.mean, self.noise,
-                           self.nu)  # fmt: skip
+        y = np.asarray(y, dtype=np.float64)[None, :]
+        if self.log_scale:
+            log_y = np.log(y)
+            return log_density(log_y, np.log(self._positive_mean()), self.noise, self.nu) - log_y
+        return log_density(y, self.mean, self.noise, self.nu)
 
     def log_predictive_density(self, y: np.ndarray) -> np.ndarray:
         """``log mean_s p(y | draw s)`` per point (length ``n``): the pointwise log score."""

@@ -38,6 +38,7 @@ class ModelRecord:
     groups: tuple[str, ...]
     inputs: tuple[str, ...]
     centered: tuple[str, ...] = ()
+    noise: str = "constant"
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,7 @@ def read_draws(directory: str | os.PathLike[str], record: FitRecord) -> Posterio
         scales=m.scales,
         groups=m.groups,
         pooling=m.pooling,
+        likelihood=m.likelihood,
     )
 
 

@@ -19,6 +19,7 @@ def _pymc_log_likelihood(result) -> np.ndarray:
         form=result.form_name,
         pooling=result.record.model.pooling,
         likelihood=result.record.model.likelihood,
+        noise=result.record.model.noise,
     )
     model = build_model(result.observations, spec)
     posterior = xr.DataTree.from_dict({"posterior": result.datatree["posterior"].to_dataset()})
@@ -27,11 +28,21 @@ def _pymc_log_likelihood(result) -> np.ndarray:
     return np.asarray(ll["log_likelihood"]["loss"].values)
 
 
-@pytest.mark.parametrize("likelihood", ["normal", "student_t"])
-def test_log_likelihood_matches_pymc(likelihood, mock_nuts):
+@pytest.mark.parametrize(
+    ("likelihood", "noise"),
+    [
+        ("normal", "constant"),
+        ("student_t", "constant"),
+        ("lognormal", "constant"),
+        ("student_t_log", "constant"),
+        ("normal", "scaled"),
+        ("student_t_log", "scaled"),
+    ],
+)
+def test_log_likelihood_matches_pymc(likelihood, noise, mock_nuts):
     obs = simulate_moe(n_groups=2, seed=3).observations
-    result = fit(obs, likelihood=likelihood, draws=40, tune=40, chains=2, random_seed=2,
-                 progressbar=False, check=False)  # fmt: skip
+    result = fit(obs, likelihood=likelihood, noise=noise, draws=40, tune=40, chains=2,
+                 random_seed=2, progressbar=False, check=False)  # fmt: skip
     ours = np.asarray(result.datatree["log_likelihood"]["loss"].values)
     np.testing.assert_allclose(ours, _pymc_log_likelihood(result), rtol=1e-8, atol=1e-8)
 
