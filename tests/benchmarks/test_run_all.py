@@ -15,7 +15,8 @@ from bayeslaw.datasets import simulate_moe
 
 BENCH = Path(run_all.__file__).resolve().parent
 MODULES = (
-    "baselines", "calibration", "extrapolation", "fit_timing", "law_latency", "laws", "scale"
+    "baselines", "calibration", "calibration_real", "extrapolation", "fit_timing",
+    "law_latency", "laws", "scale",
 )  # fmt: skip
 
 
@@ -77,3 +78,16 @@ def test_laws_benchmark_reads_each_dataset_as_documented(shared_data_dir):
     over = laws.observations("overtraining")
     assert set(over.groups) == {"c4_original", "rpj", "rw_original"}
     assert over.inputs == ("params", "tokens") and len(over) == 95
+
+
+def test_real_calibration_reads_crossed_curves_and_formats_its_rows(shared_data_dir):
+    import calibration_real
+
+    over = calibration_real.observations("overtraining")
+    assert len(over.groups) == 24 and " | " in over.groups[0]
+    row = {"likelihood": "normal", "noise": "constant", "predictor": "single best",
+           "form": "f", **dict.fromkeys(calibration_real.COLUMNS, 0.5), "divergences": 0,
+           "seconds": 1.0}  # fmt: skip
+    table = calibration_real.format_result({"settings": {}, "x": {"rows": [row]}})
+    assert "single best" in table and "normal" in table
+    assert calibration_real.main(["--configs", "cauchy/constant"]) == 1
