@@ -5,7 +5,10 @@ is given), then measures, in the same run:
 
 - cold: a new Python process that imports bayeslaw and calls law() once on the saved fit
   (whole process wall time, interpreter start included, and the time inside the process);
-- warm: law() on 10,000 random rows in a process that has already loaded the fit.
+- warm: law() on 10,000 random rows in a process that has already loaded the fit;
+- baseline: a new process that only imports numpy (``python -c "import numpy"``), and the
+  ratio of the cold law() process to it (target <= 2x: prediction at the cost of numpy;
+  the prediction path imports neither pandas nor PyMC).
 
 Every measured call runs in a new process that does nothing else (the short programs
 ``COLD`` and ``WARM`` below: what a user's process runs). Medians of ``--repeats`` runs; the
@@ -31,7 +34,7 @@ from typing import Any
 from common import DATA, publish, text_table
 
 ROWS = 10_000
-TARGETS = {"cold_s": 0.5, "warm_10k_rows_s": 0.5}
+TARGETS = {"cold_s": 0.5, "warm_10k_rows_s": 0.5, "cold_over_numpy": 2.0}
 
 #: A user's first call in a new process; prints the seconds from before the import.
 COLD = """
@@ -80,6 +83,11 @@ def _measure(data: Path, home: Path, repeats: int) -> dict[str, Any]:
         cold_inside.append(float(_python(COLD, env)))
         cold_process.append(time.perf_counter() - t0)
     warm = json.loads(_python(WARM, env, str(ROWS), str(repeats)))
+    numpy_process = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _python("import numpy; print(0)", env)
+        numpy_process.append(time.perf_counter() - t0)
     return {
         "data": str(data),
         "first_call_s": first,
@@ -90,6 +98,9 @@ def _measure(data: Path, home: Path, repeats: int) -> dict[str, Any]:
         "warm_10k_rows_median_s": statistics.median(warm),
         "warm_10k_rows_runs_s": warm,
         "warm_rows_per_s": ROWS / statistics.median(warm),
+        "numpy_process_median_s": statistics.median(numpy_process),
+        "numpy_process_runs_s": numpy_process,
+        "cold_over_numpy": statistics.median(cold_process) / statistics.median(numpy_process),
         "targets": TARGETS,
     }
 
@@ -138,6 +149,8 @@ def format_result(result: dict[str, Any]) -> str:
         ("cold import and call s", result["cold_import_and_call_median_s"], TARGETS["cold_s"]),
         ("warm 10k rows s", result["warm_10k_rows_median_s"], TARGETS["warm_10k_rows_s"]),
         ("warm rows per s", result["warm_rows_per_s"], ""),
+        ("numpy import process s", result["numpy_process_median_s"], ""),
+        ("cold process / numpy import", result["cold_over_numpy"], TARGETS["cold_over_numpy"]),
     ]
     return text_table(("law() latency (medians)", "value", "target <="), rows)
 

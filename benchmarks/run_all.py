@@ -61,6 +61,7 @@ LAW_TARGETS = {
     "cold_process_median_s": 0.5,
     "cold_import_and_call_median_s": 0.5,
     "warm_10k_rows_median_s": 0.5,
+    "cold_over_numpy": 2.0,
 }
 
 type Row = tuple[str, str, Any, str, str]

@@ -81,11 +81,13 @@ def test_mismatched_fit_is_refused(configured, dataset, monkeypatch):
 
 
 def test_fast_path_imports_no_pymc_in_a_new_process(configured):
+    """Nor pandas or scipy: a prediction costs about a numpy import."""
     code = (
         "import sys, bayeslaw\n"
         f"print(bayeslaw.law({ROWS!r}, 'group_0'))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('pymc', 'arviz', 'arviz_base', 'arviz_stats', 'pytensor', 'datasets')))\n"
+        "('pymc', 'arviz', 'arviz_base', 'arviz_stats', 'pytensor', 'datasets', 'pandas', "
+        "'scipy', 'xarray', 'matplotlib')))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ

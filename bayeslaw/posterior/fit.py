@@ -13,18 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
-from bayeslaw.data import Observations, load_observations
 from bayeslaw.errors import FitArtifactError, FitNotReadyError, PredictionInputError
 from bayeslaw.posterior import storage
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.point_fit_files import explain_text, params_payload
 from bayeslaw.posterior.predictive import PredictiveDraws
 from bayeslaw.posterior.record import FitRecord
+
+if TYPE_CHECKING:  # pandas and the data layer load only when a table is asked for
+    import pandas as pd
+
+    from bayeslaw.data import Observations
 
 __all__ = ["CI_PROB", "POPULATION", "Fit", "Predicts", "load_fit"]
 
@@ -47,6 +50,8 @@ def _eti(draws: np.ndarray, ci_prob: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _inputs_frame(inputs: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
     """Raw input arrays from a DataFrame, a mapping of arrays or a list of row dicts."""
+    import pandas as pd
+
     if isinstance(inputs, pd.DataFrame):
         rows = inputs
     elif isinstance(inputs, Mapping):
@@ -178,6 +183,8 @@ class Predicts:
         mean_draws = predictive.mean
         draws = mean_draws if kind == "mean" else _observations(predictive, self.seed(group))
         lower, upper = _eti(draws, ci_prob)
+        import pandas as pd
+
         out = pd.DataFrame(x)
         out["mean"] = mean_draws.mean(axis=0)
         out["lower"], out["upper"] = lower, upper
@@ -307,6 +314,8 @@ class Fit(Predicts):
                      float(lower[0]), float(upper[0]))
                 )  # fmt: skip
         columns = ["group", "parameter", "mean", "median", "lower", "upper"]
+        import pandas as pd
+
         frame = pd.DataFrame(rows, columns=columns)
         return frame.set_index(["group", "parameter"])
 
@@ -348,6 +357,8 @@ def load_fit(
     observations = None
     if with_observations:
         frame = storage.read_observations_frame(path)
+        from bayeslaw.data import Observations, load_observations
+
         loaded = load_observations(frame, inputs=record.model.inputs)
         observations = Observations(
             frame=loaded.frame,

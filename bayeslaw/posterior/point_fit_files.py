@@ -7,11 +7,13 @@ posterior means *and* equal-tailed intervals (raw input units), built from
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 
 from bayeslaw.posterior.record import FitRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["explain_text", "params_payload"]
 
