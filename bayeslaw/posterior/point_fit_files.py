@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-
 from bayeslaw.posterior.record import FitRecord
 
 if TYPE_CHECKING:
