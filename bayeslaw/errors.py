@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __all__ = [
     "BayeslawError",
+    "CalibrationWarning",
     "ConfigError",
     "DataError",
     "DataWarning",
@@ -53,6 +54,12 @@ class FitArtifactError(BayeslawError, OSError):
 
 class ReportError(BayeslawError, ValueError):
     """A plot or report asked for something the fit does not have (a variable, a parameter)."""
+
+
+class CalibrationWarning(UserWarning):
+    """The chosen law extrapolated poorly on the training data's own largest size (its
+    held-out intervals missed, or its R^2 was below 0): its predictions of larger models
+    deserve less trust than their intervals claim; the message gives the numbers."""
 
 
 class DataWarning(UserWarning):

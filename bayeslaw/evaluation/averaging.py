@@ -13,20 +13,25 @@ better on the held-out size gets weight near 1; forms that tie share it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from bayeslaw.data import Observations
-from bayeslaw.errors import FormError
-from bayeslaw.evaluation.comparison import extrapolation_scores
+from bayeslaw.errors import CalibrationWarning, FormError
+from bayeslaw.evaluation.comparison import extrapolation_scores, poor_extrapolation
 from bayeslaw.inference import fitting
 from bayeslaw.models.forms import LawForm
 from bayeslaw.models.registry import get_form
 from bayeslaw.posterior.averaged import AveragedFit
 
-__all__ = ["MIN_WEIGHT", "average_forms", "stacking_weights"]
+__all__ = ["MIN_WEIGHT", "SELECTED_BY", "average_forms", "stacking_weights"]
+
+#: How each averaged fit's record says it was chosen.
+SELECTED_BY = "average: stacking weights on the held-out largest size"
 
 #: Forms weighted below this are left out of the average (and the rest renormalised).
 MIN_WEIGHT = 0.01
@@ -78,11 +83,22 @@ def average_forms(
         raise FormError(f"averaging needs distinct forms, got {names}")
     inner = {k: v for k, v in fit_kwargs.items() if k not in ("progressbar", "check")}
     seed = random_seed or 0
-    _, pointwise = extrapolation_scores(
+    checks, pointwise = extrapolation_scores(
         obs, laws, random_seed=seed, progressbar=False, check=False, **inner
     )
     weights = stacking_weights(pointwise)
     kept = [law for law in laws if weights[law.name] >= MIN_WEIGHT]
     total = sum(weights[law.name] for law in kept)
-    fits = tuple(fitting.fit(obs, form=law, random_seed=random_seed, **fit_kwargs) for law in kept)
-    return AveragedFit(fits, tuple(weights[law.name] / total for law in kept), weights)
+    fits = []
+    for law in kept:
+        component = fitting.fit(obs, form=law, random_seed=random_seed, **fit_kwargs)
+        component.record = replace(
+            component.record, form_selected_by=SELECTED_BY, extrapolation=checks
+        )
+        fits.append(component)
+    top = max(kept, key=lambda law: weights[law.name]).name
+    problem = poor_extrapolation(top, checks[top])
+    if problem and fit_kwargs.get("check", True):
+        warnings.warn(f"{problem} (it carries {weights[top]:.0%} of the average)",
+                      CalibrationWarning, stacklevel=2)  # fmt: skip
+    return AveragedFit(tuple(fits), tuple(weights[law.name] / total for law in kept), weights)

@@ -17,7 +17,7 @@ extrapolation ELPD computed here.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,16 @@ from bayeslaw.inference.fitting import fit
 from bayeslaw.models.forms import LawForm
 from bayeslaw.models.registry import get_form
 
-__all__ = ["MOE_FORMS", "compare_forms", "extrapolation_scores"]
+__all__ = [
+    "MIN_EXTRAP_COVER90",
+    "MOE_FORMS",
+    "compare_forms",
+    "extrapolation_scores",
+    "poor_extrapolation",
+]
+
+#: Below this 90%-interval coverage of the held-out largest size, a chosen law is flagged.
+MIN_EXTRAP_COVER90 = 0.7
 
 #: The MoE forms compared by default.
 MOE_FORMS = ("moe_additive", "moe_multiplicative", "moe_interaction")
@@ -94,6 +103,20 @@ def extrapolation_scores(
         }
         pointwise[law.name] = table["log_density"].to_numpy()
     return metrics, pointwise
+
+
+def poor_extrapolation(name: str, metrics: Mapping[str, float]) -> str | None:
+    """Why form ``name``'s held-out check is poor (90% coverage below
+    :data:`MIN_EXTRAP_COVER90` or R^2 below 0), or None."""
+    cover, r2 = metrics["extrap_cover90"], metrics["extrap_r2"]
+    if cover >= MIN_EXTRAP_COVER90 and r2 >= 0:
+        return None
+    return (
+        f"the chosen law {name} extrapolated poorly to the training data's own largest size: "
+        f"90% intervals covered {cover:.0%} of those runs and R^2 was {r2:.2f}. Its "
+        "predictions of larger models deserve less trust than their intervals claim; try "
+        "other forms (form=[...] averages them), a log-scale likelihood, or more sizes"
+    )
 
 
 def compare_forms(

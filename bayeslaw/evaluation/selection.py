@@ -12,14 +12,15 @@ test split.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, overload
 
 from bayeslaw.data import Observations, as_observations
-from bayeslaw.errors import FormError
+from bayeslaw.errors import CalibrationWarning, FormError
 from bayeslaw.evaluation.averaging import average_forms
-from bayeslaw.evaluation.comparison import MOE_FORMS, compare_forms
+from bayeslaw.evaluation.comparison import MOE_FORMS, compare_forms, poor_extrapolation
 from bayeslaw.inference import fitting
 from bayeslaw.inference.config import check_random_seed
 from bayeslaw.models.forms import LawForm
@@ -68,9 +69,18 @@ def select_form(
             f"form='auto' has no built-in form for inputs {list(obs.inputs)}; name a form, "
             f"e.g. 'additive({','.join(obs.inputs)})', or pass candidates=[...]"
         )
+    return _select(obs, forms, random_seed=random_seed, **fit_kwargs)[0]
+
+
+def _select(
+    obs: Observations, forms: Sequence[str | LawForm], *, random_seed: int, **fit_kwargs: Any
+) -> tuple[str | LawForm, dict[str, dict[str, float]]]:
+    """The best form and every candidate's held-out check."""
     table = compare_forms(obs, forms, random_seed=random_seed, loo=False, **fit_kwargs)
     best = str(table.index[0])
-    return next((f for f in forms if get_form(f).name == best), best)
+    chosen = next((f for f in forms if get_form(f).name == best), best)
+    checks = {str(k): {str(c): float(v) for c, v in row.items()} for k, row in table.iterrows()}
+    return chosen, checks
 
 
 @overload
@@ -126,14 +136,15 @@ def fit(
     choice_kwargs = {k: v for k, v in kwargs.items() if k not in ("progressbar", "check")}
     seed = kwargs.get("random_seed") or 0
     choice_kwargs.pop("random_seed", None)
-    chosen = select_form(
-        observations,
-        candidates=candidates,
-        random_seed=seed,
-        progressbar=False,
-        check=False,
-        **choice_kwargs,
+    forms = list(candidates) if candidates is not None else applicable_forms(observations)
+    if not forms:
+        select_form(observations, candidates=forms)  # raises, naming the inputs
+    chosen, checks = _select(
+        observations, forms, random_seed=seed, progressbar=False, check=False, **choice_kwargs
     )
     result = fitting.fit(observations, form=chosen, **kwargs)
-    result.record = replace(result.record, form_selected_by=SELECTED_BY)
+    result.record = replace(result.record, form_selected_by=SELECTED_BY, extrapolation=checks)
+    problem = poor_extrapolation(result.form_name, checks[result.form_name])
+    if problem and kwargs.get("check", True):
+        warnings.warn(problem, CalibrationWarning, stacklevel=2)
     return result

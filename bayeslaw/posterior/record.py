@@ -82,6 +82,9 @@ class FitRecord:
     free_variables: tuple[str, ...] = ()
     convergence_problems: tuple[str, ...] = ()
     form_selected_by: str | None = None
+    #: The held-out check behind an automatic choice or an average: per candidate form,
+    #: ``extrap_elpd``, ``extrap_r2``, ``extrap_cover90`` on the training data's largest size.
+    extrapolation: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     # -- shorthands read everywhere ------------------------------------------------------
     @property
@@ -133,6 +136,7 @@ class FitRecord:
                 free_variables=tuple(data.get("free_variables", ())),
                 convergence_problems=tuple(data.get("convergence_problems", ())),
                 form_selected_by=data.get("form_selected_by"),
+                extrapolation=data.get("extrapolation", {}),
             )
         except (KeyError, TypeError) as err:
             raise FitArtifactError(

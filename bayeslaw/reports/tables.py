@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from bayeslaw.evaluation.comparison import poor_extrapolation
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.posterior.fit import CI_PROB, Fit
 
@@ -59,6 +60,19 @@ def fitting_table(fit: Fit) -> pd.DataFrame:
         rows.append(("group offsets", offsets or "non-centred"))
     rows += [
         ("likelihood", model.likelihood),
+        ("noise", "one sd per group" if model.noise == "constant" else "falls with the inputs"),
+    ]
+    check = record.extrapolation.get(model.form)
+    if check:
+        rows.append((
+            "held-out check (largest training size)",
+            f"90% interval coverage {check['extrap_cover90']:.0%}, R^2 "
+            f"{check['extrap_r2']:.3f}, log score {check['extrap_elpd']:.3g}",
+        ))  # fmt: skip
+        problem = poor_extrapolation(model.form, check)
+        if problem:
+            rows.append(("warning", problem))
+    rows += [
         ("groups", f"{len(groups)}: {shown}"),
         ("observations", record.provenance.n_observations),
         ("wall time", f"{record.wall_time_s:.1f} s (build, compile, fit)"),

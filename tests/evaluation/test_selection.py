@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from bayeslaw.datasets import simulate_moe
-from bayeslaw.errors import FormError
+from bayeslaw.errors import CalibrationWarning, FormError
 from bayeslaw.evaluation import selection
-from bayeslaw.evaluation.comparison import compare_forms
+from bayeslaw.evaluation.comparison import compare_forms, poor_extrapolation
 from bayeslaw.evaluation.scoring import score, split_largest
 from bayeslaw.evaluation.selection import fit, select_form
 
@@ -44,6 +44,7 @@ def test_auto_takes_the_best_extrapolation_elpd_and_says_so(obs, monkeypatch):
         seen["forms"], seen["kwargs"] = list(forms), kwargs
         elpd = {"moe_additive": 0.3, "moe_multiplicative": 1.2, "moe_interaction": -0.5}
         table = pd.DataFrame({"extrap_elpd": [elpd[f] for f in forms]}, index=list(forms))
+        table["extrap_r2"], table["extrap_cover90"] = 0.8, 0.9
         return table.sort_values("extrap_elpd", ascending=False)
 
     monkeypatch.setattr(selection, "compare_forms", known_table)
@@ -52,6 +53,28 @@ def test_auto_takes_the_best_extrapolation_elpd_and_says_so(obs, monkeypatch):
     assert seen["kwargs"]["method"] == "map" and seen["kwargs"]["random_seed"] == 3
     assert result.form_name == "moe_multiplicative"
     assert result.record.form_selected_by == selection.SELECTED_BY
+    assert result.record.extrapolation["moe_multiplicative"] == {
+        "extrap_elpd": 1.2, "extrap_r2": 0.8, "extrap_cover90": 0.9
+    }  # fmt: skip
+
+
+def test_auto_warns_when_the_chosen_law_extrapolated_poorly(obs, monkeypatch):
+    def poor_table(data, forms, **kwargs):
+        return pd.DataFrame(
+            {"extrap_elpd": [1.0, 0.5], "extrap_r2": [0.9, 0.9], "extrap_cover90": [0.5, 0.9]},
+            index=["moe_multiplicative", "moe_additive"],
+        )
+
+    monkeypatch.setattr(selection, "compare_forms", poor_table)
+    with pytest.warns(CalibrationWarning, match="covered 50% of those runs"):
+        fit(obs, form="auto", method="map", random_seed=3)
+
+
+def test_poor_extrapolation_rule():
+    good = {"extrap_cover90": 0.9, "extrap_r2": 0.5, "extrap_elpd": 1.0}
+    assert poor_extrapolation("f", good) is None
+    assert "R^2 was -0.20" in poor_extrapolation("f", {**good, "extrap_r2": -0.2})
+    assert poor_extrapolation("f", {**good, "extrap_cover90": 0.69}) is not None
 
 
 def test_auto_tries_the_families_that_fit_the_data_inputs():
@@ -84,9 +107,9 @@ def test_auto_chooses_among_given_candidates(obs, monkeypatch):
 
     def known_table(data, forms, **kwargs):
         names = [f if isinstance(f, str) else f.name for f in forms]
-        return pd.DataFrame({"extrap_elpd": [0.1, 0.9]}, index=names).sort_values(
-            "extrap_elpd", ascending=False
-        )
+        table = pd.DataFrame({"extrap_elpd": [0.1, 0.9]}, index=names)
+        table["extrap_r2"], table["extrap_cover90"] = 0.8, 0.9
+        return table.sort_values("extrap_elpd", ascending=False)
 
     monkeypatch.setattr(selection, "compare_forms", known_table)
     result = fit(obs, form="auto", candidates=["moe_additive", mine], method="map")

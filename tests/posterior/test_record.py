@@ -19,6 +19,15 @@ def test_dict_round_trip_is_exact_through_json(small_fit):
     assert FitRecord.from_dict(data) == small_fit.record
 
 
+def test_the_held_out_check_survives_the_round_trip(small_fit):
+    import dataclasses
+
+    check = {"moe_additive": {"extrap_elpd": 1.5, "extrap_r2": 0.7, "extrap_cover90": 0.85}}
+    record = dataclasses.replace(small_fit.record, extrapolation=check)
+    again = FitRecord.from_dict(json.loads(json.dumps(record.to_dict())))
+    assert again == record and again.extrapolation == check
+
+
 def _format_1(record: FitRecord) -> dict:
     """The flat ``info`` dict bayeslaw 0.1 wrote (keys as in its fitting.py)."""
     m, s, p = record.model, record.sampling, record.provenance

@@ -176,3 +176,20 @@ def test_report_of_other_forms_without_datatree(inputs, form, make_record):
     assert not report.diagnostics.applicable and "No diagnostics" in report.diagnostics.text
     assert any("'trace' left out" in note for note in report.notes)
     assert "no pooling" in report.title and "## Coefficients" in report.to_markdown()
+
+
+def test_the_fitting_table_shows_the_held_out_check_and_warns_when_it_is_poor(small_fit):
+    import dataclasses
+
+    from bayeslaw.reports.tables import fitting_table
+
+    def table(cover: float) -> pd.Series:
+        check = {"moe_additive": {"extrap_elpd": 1.1, "extrap_r2": 0.6, "extrap_cover90": cover}}
+        record = dataclasses.replace(small_fit.record, extrapolation=check)
+        return fitting_table(dataclasses.replace(small_fit, record=record))["value"]
+
+    good = table(0.9)
+    assert good["held-out check (largest training size)"].startswith("90% interval coverage 90%")
+    assert "warning" not in good.index and good["noise"] == "one sd per group"
+    assert "covered 40% of those runs" in table(0.4)["warning"]
+    assert "held-out check (largest training size)" not in fitting_table(small_fit).index
