@@ -14,10 +14,13 @@ Configuration (environment variables):
     The fit is the directory ``$BAYESLAW_HOME/fit`` (``fit.json``, ``posterior.npz``,
     ``datatree.zarr``, and the point-fit predictor's ``params.json`` and ``explain.md``).
 ``BAYESLAW_FORM``
-    The law form (default ``moe_additive``): a name (``rectified(sft_data_size)``, ...),
-    an expression such as ``L_inf + B / (D_l + D**beta)``, ``auto`` (the applicable form
-    with the best held-out extrapolation) or ``average`` (the applicable forms averaged by
-    stacking; the fit directory then holds ``average.json`` and one fit per form).
+    The law form. Default ``average``: the applicable forms (the MoE forms for MoE data,
+    else the literature's families over ``BAYESLAW_INPUTS``) averaged by stacking on the
+    held-out largest size, so a clearly better form takes nearly all the weight (the fit
+    directory then holds ``average.json`` and one fit per form). Or ``auto`` (the one form
+    with the best held-out extrapolation), a name (``moe_additive``,
+    ``rectified(sft_data_size)``, ...) or an expression such as
+    ``L_inf + B / (D_l + D**beta)``.
 ``BAYESLAW_INPUTS``
     Comma-separated input columns, for data other than MoE and for an expression's inputs.
 ``BAYESLAW_DRAWS``, ``BAYESLAW_TUNE``, ``BAYESLAW_CHAINS``
@@ -53,9 +56,11 @@ from bayeslaw.posterior.storage import FIT_JSON, read_record
 __all__ = ["LawConfig", "law", "law_config"]
 
 DEFAULT_DATA = "/app/data"
-DEFAULT_FORM = "moe_additive"
 AUTO = "auto"
 AVERAGE = "average"
+#: What law() fits unless BAYESLAW_FORM says otherwise (see the README's calibration table:
+#: the point-fit predictor's moe_additive extrapolates worst of the MoE forms).
+DEFAULT_FORM = AVERAGE
 TARGET = "loss_validation"
 LOCK_TIMEOUT_S = 3600.0
 _CACHE: dict[tuple[str, ...], Fit | AveragedFit] = {}

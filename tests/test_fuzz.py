@@ -117,7 +117,7 @@ def configured_law(small_fit, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BAYESLAW_DATA", str(data))
         patch.setenv("BAYESLAW_HOME", str(home))
-        patch.delenv("BAYESLAW_FORM", raising=False)
+        patch.setenv("BAYESLAW_FORM", "moe_additive")
         patch.setattr(predictor, "_CACHE", {})
         yield Quiet(fit=small_fit)
 

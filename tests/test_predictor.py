@@ -37,7 +37,7 @@ def configured(dataset, tmp_path, monkeypatch, small_fit):
     home = tmp_path / "home"
     monkeypatch.setenv("BAYESLAW_DATA", str(dataset))
     monkeypatch.setenv("BAYESLAW_HOME", str(home))
-    monkeypatch.delenv("BAYESLAW_FORM", raising=False)
+    monkeypatch.setenv("BAYESLAW_FORM", "moe_additive")
     monkeypatch.setattr(predictor, "_CACHE", {})
     record = small_fit.record.with_fingerprint(predictor.data_fingerprint(dataset))
     dataclasses.replace(small_fit, record=record).save(home / "fit", datatree=False)
@@ -73,7 +73,7 @@ def test_mismatched_fit_is_refused(configured, dataset, monkeypatch):
     monkeypatch.setenv("BAYESLAW_FORM", "moe_multiplicative")
     with pytest.raises(FitArtifactError, match="form"):
         predictor.law(ROWS, "group_0")
-    monkeypatch.delenv("BAYESLAW_FORM")
+    monkeypatch.setenv("BAYESLAW_FORM", "moe_additive")
     monkeypatch.setattr(predictor, "_CACHE", {})
     dataset.write_text(dataset.read_text() + "1,1e8,2.5,group_0\n")
     with pytest.raises(FitArtifactError, match="other data"):
@@ -99,7 +99,8 @@ def test_fast_path_imports_no_pymc_in_a_new_process(configured):
 def test_two_first_calls_at_once_produce_one_valid_fit(dataset, tmp_path):
     """Two processes call law() on a fresh home at the same time: one fits, both agree."""
     home = tmp_path / "home"
-    env = {**os.environ, **TINY, "BAYESLAW_DATA": str(dataset), "BAYESLAW_HOME": str(home)}
+    env = {**os.environ, **TINY, "BAYESLAW_DATA": str(dataset), "BAYESLAW_HOME": str(home),
+           "BAYESLAW_FORM": "moe_additive"}  # fmt: skip
     code = (
         "import json, warnings, bayeslaw\n"
         "warnings.simplefilter('ignore')\n"
@@ -273,6 +274,7 @@ def test_law_with_an_expression_form_and_named_inputs(tmp_path, monkeypatch, fit
 
 
 @pytest.mark.filterwarnings("ignore::bayeslaw.inference.diagnostics.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::bayeslaw.errors.CalibrationWarning")  # a mocked posterior
 def test_law_averages_the_applicable_forms(dataset, tmp_path, monkeypatch, mock_nuts):
     """BAYESLAW_FORM=average: the forms averaged by stacking, saved, loaded again, and the
     prediction is the weighted mean of the forms' posterior means."""
@@ -299,3 +301,9 @@ def test_law_averages_the_applicable_forms(dataset, tmp_path, monkeypatch, mock_
     monkeypatch.setattr(predictor, "_CACHE", {})
     with pytest.raises(FitArtifactError, match="average of forms"):
         predictor.law(ROWS, "group_1")
+
+
+def test_law_defaults_to_the_average_of_the_applicable_forms(monkeypatch):
+    monkeypatch.delenv("BAYESLAW_FORM", raising=False)
+    assert predictor.law_config().form == "average"
+    assert predictor.law_config().expected_form() is None
