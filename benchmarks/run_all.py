@@ -13,7 +13,10 @@ On ``moe_by_router`` and ``sldbench_moe`` (../shared/data), in the same run:
 - the classical baselines of benchmarks/baselines.py on every group: the 40 x 40 grid and a
   200-refit bootstrap, with the ratios bayeslaw / baseline;
 - law() latency (benchmarks/law_latency.py);
-- cost against the number of groups (benchmarks/scale.py, last; skipped by ``--quick``).
+- cost against the number of groups (benchmarks/scale.py; skipped by ``--quick``);
+- interval calibration on the four real datasets, every likelihood x noise model, single
+  best form vs averaged (benchmarks/calibration_real.py, last: about two hours on a 2-core
+  machine; skipped by ``--quick``, and by ``--no-real``).
 
 This file only orchestrates. Timings that need a fresh process to be honest (the MAP and
 NUTS fits of benchmarks/fit_timing.py, law() latency, and the scaling run, which also keeps
@@ -198,6 +201,14 @@ def bench_scale(max_groups: int) -> dict:
         return {"error": str(err)}
 
 
+def bench_calibration_real() -> dict:
+    """benchmarks/calibration_real.py in a fresh process; ``{"error": ...}`` if it fails."""
+    try:
+        return fresh_process("calibration_real", {})
+    except BenchmarkError as err:
+        return {"error": str(err)}
+
+
 def _ok(value: float | None, target: float, quick: bool) -> str:
     if value is None or quick:
         return ""
@@ -355,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=REPO / "bench-results" / "bench.json", help="the JSON file"
     )
     parser.add_argument("--max-groups", type=int, default=100, help="passed to scale.py")
+    parser.add_argument(
+        "--no-real", action="store_true", help="skip calibration_real.py (about two hours)"
+    )
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         print(f"skipped: {DATA} is absent (the shared data sits beside the repo checkout)")
@@ -377,10 +391,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         _progress("scale (slow)")
         result["scale"] = bench_scale(args.max_groups)
+    if not (args.quick or args.no_real):
+        atomic.write_json(args.out, result)
+        _progress("calibration on real data (slow)")
+        result["calibration_real"] = bench_calibration_real()
     result["total_s"] = time.perf_counter() - t0
     result["table"] = format_table(table_rows(result))
     atomic.write_json(args.out, result)
     print(result["table"])
+    real = result.get("calibration_real")
+    if real and "error" not in real:
+        import calibration_real
+
+        print("\n" + calibration_real.format_result(real))
     print("\n" + _footer(result, args.out))
     return 0
 
