@@ -34,15 +34,46 @@ def _inputs(args: argparse.Namespace) -> list[str] | None:
     return [name.strip() for name in text.split(",") if name.strip()] if text else None
 
 
-def _load(args: argparse.Namespace) -> Any:
-    from bayeslaw.data import load_observations
-
+def _columns(args: argparse.Namespace) -> dict[str, str]:
     columns = {}
     if getattr(args, "group_col", None):
         columns["group"] = args.group_col
     if getattr(args, "loss_col", None):
         columns["loss_validation"] = args.loss_col
-    return load_observations(args.data, split=args.split, columns=columns, inputs=_inputs(args))
+    return columns
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from bayeslaw.data import load_observations
+
+    return load_observations(
+        args.data, split=args.split, columns=_columns(args), inputs=_inputs(args)
+    )
+
+
+def _split_forms(text: str) -> list[str]:
+    """Comma-separated forms, commas inside parentheses kept: ``chinchilla(N,D),kaplan(N,D)``."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return [p for p in parts if p]
+
+
+def _forms(text: str, obs: Any, inputs: Sequence[str] | None) -> list[Any]:
+    """``--forms``: ``auto`` (the forms that apply to the data's inputs) or a list of names
+    and expressions."""
+    from bayeslaw.evaluation.selection import applicable_forms
+    from bayeslaw.models.registry import form_from_text
+
+    if text == "auto":
+        return list(applicable_forms(obs))
+    return [form_from_text(f, inputs) for f in _split_forms(text)]
 
 
 def _priors(value: str) -> Any:
@@ -229,7 +260,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     obs = _load(args)
     table = compare_forms(
-        obs, args.forms.split(","), pooling=args.pooling, random_seed=args.seed,
+        obs, _forms(args.forms, obs, _inputs(args)), pooling=args.pooling, random_seed=args.seed,
         draws=args.draws, tune=args.tune, chains=args.chains, progressbar=False, check=False,
     )  # fmt: skip
     if args.json:
@@ -245,22 +276,24 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from bayeslaw.evaluation.protocol import evaluate
     from bayeslaw.evaluation.scoring import split_largest
 
+    how: dict[str, Any] = {"columns": _columns(args), "inputs": _inputs(args)}
     if args.test:
-        train = load_observations(args.train, split=args.train_split)
-        test = load_observations(args.test, split=args.test_split)
+        train = load_observations(args.train, split=args.train_split, **how)
+        test = load_observations(args.test, split=args.test_split, **how)
     elif args.test_split:
         # both splits of one DatasetDict: train on --train-split (default: its train split)
-        train = load_observations(args.train, split=args.train_split)
+        train = load_observations(args.train, split=args.train_split, **how)
         if train.split is None:
             raise DataError(
                 f"--test-split {args.test_split!r} needs --train to be a dataset with splits "
                 f"(a DatasetDict); {args.train} has none: give the test data with --test"
             )
-        test = load_observations(args.train, split=args.test_split)
+        test = load_observations(args.train, split=args.test_split, **how)
     else:
-        train, test = split_largest(load_observations(args.train, split=args.train_split))
+        train, test = split_largest(load_observations(args.train, split=args.train_split, **how))
     result = evaluate(
-        train, test, forms=args.forms.split(","), poolings=args.poolings.split(","),
+        train, test, forms=_forms(args.forms, train, _inputs(args)),
+        poolings=args.poolings.split(","),
         random_seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains,
         progressbar=False, check=False,
     )  # fmt: skip
@@ -357,7 +390,12 @@ def _parser() -> argparse.ArgumentParser:
         "compare", help="compare law forms: PSIS-LOO and extrapolation to the largest size"
     )
     _add_data_args(compare)
-    compare.add_argument("--forms", default="moe_additive,moe_multiplicative,moe_interaction")
+    compare.add_argument(
+        "--forms",
+        default="auto",
+        help="comma-separated forms (names or expressions over --inputs), or auto: the forms "
+        "that apply to the data's inputs",
+    )
     compare.add_argument("--pooling", choices=["partial", "none", "complete"], default="partial")
     _add_sampler_args(compare)
     compare.set_defaults(func=_cmd_compare)
@@ -372,7 +410,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--test", help="test data (default: see --test-split)")
     evaluate.add_argument("--train-split", help="split of TRAIN to train on")
     evaluate.add_argument("--test-split", help="split to test on (of --test, else of TRAIN)")
-    evaluate.add_argument("--forms", default="moe_additive", help="comma-separated forms")
+    evaluate.add_argument(
+        "--forms", default="auto", help="comma-separated forms, or auto (the applicable ones)"
+    )
+    evaluate.add_argument("--group-col", help="column holding the group (default: by alias)")
+    evaluate.add_argument("--loss-col", help="column holding the loss (default: by alias)")
+    evaluate.add_argument("--inputs", help="comma-separated input columns (default: the MoE's)")
     evaluate.add_argument("--poolings", default="partial", help="comma-separated poolings")
     _add_sampler_args(evaluate)
     evaluate.set_defaults(func=_cmd_evaluate)

@@ -281,3 +281,21 @@ def test_fit_average_with_a_log_likelihood_then_predict_and_report(data_csv, tmp
     assert row["lower"] < row["mean"] < row["upper"] and row["seen_group"] is False
     assert main(["report", str(out), "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "form_0" / "report.md").is_file()
+
+
+def test_compare_and_evaluate_take_inputs_and_families_with_commas(tmp_path, capsys, mock_nuts):
+    """Data other than MoE: --inputs names the columns; a family's own commas do not split
+    the --forms list; auto is the families that apply."""
+    frame = simulate_moe(n_groups=2, seed=0).observations.frame
+    frame = frame.rename(columns={"dense_parameter_count": "N", "num_experts": "D"})
+    path = tmp_path / "nd.csv"
+    frame[["N", "D", "loss_validation", "group"]].to_csv(path, index=False)
+    argv = ["compare", str(path), "--inputs", "N,D", "--forms",
+            "chinchilla(N,D),chinchilla_tied(N,D)", *TINY]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "chinchilla(N,D)" in out and "chinchilla_tied(N,D)" in out
+    argv = ["evaluate", "--train", str(path), "--inputs", "N,D", "--json", *TINY]
+    assert main(argv) == 0
+    forms = {row["form"] for row in json.loads(capsys.readouterr().out)["rows"]}
+    assert forms == {"chinchilla(N,D)", "chinchilla_tied(N,D)"}
