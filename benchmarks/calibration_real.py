@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from common import DATA, publish, text_table
+from common import DATA, publish, real_observations, text_table
 
-from bayeslaw.data import Observations, load_observations
+from bayeslaw.data import Observations
 from bayeslaw.evaluation.averaging import MIN_WEIGHT, stacking_weights
 from bayeslaw.evaluation.comparison import extrapolation_scores
 from bayeslaw.evaluation.scoring import score, split_largest
@@ -60,20 +59,8 @@ COLUMNS = ("r2", "mean_rel_error", "cover50_obs", "cover90_obs", "width90_obs", 
 
 
 def observations(name: str) -> Observations:
-    """The dataset ``name`` with the groups of the module docstring."""
-    if name == "sft_finetuning":
-        frame = pd.read_csv(DATA / name / "runs.csv")
-        frame["group"] = frame["model"] + " | " + frame["dataset"]
-        return load_observations(
-            frame, columns={"loss_validation": "sft_loss"}, inputs=["sft_data_size"]
-        )
-    if name == "overtraining":
-        frame = pd.read_csv(DATA / name / "runs.csv")
-        frame["group"] = frame["train_dataset"] + " | " + frame["eval_set"]
-        return load_observations(
-            frame, columns={"loss_validation": "loss"}, inputs=["params", "tokens"]
-        )
-    return load_observations(DATA / name)
+    """The dataset ``name`` as this benchmark reads it (see the module docstring)."""
+    return real_observations(name, crossed=True)
 
 
 def _metrics(predictor: Any, test: Observations) -> dict[str, float]:

@@ -71,3 +71,33 @@ def publish(result: dict[str, Any], json_path: Path | None, text: str) -> int:
         atomic.write_json(json_path, result)
     print(text)
     return 0
+
+
+def real_observations(name: str, *, crossed: bool = False) -> Any:
+    """A shared real dataset as the benchmarks read it.
+
+    ``sft_finetuning``: groups = (model, dataset), input ``sft_data_size``;
+    ``overtraining``: inputs ``params`` and ``tokens``, groups = training corpus on the C4
+    validation loss, or with ``crossed`` every (training corpus, validation set) curve; the
+    MoE datasets as saved.
+    """
+    import pandas as pd
+
+    from bayeslaw.data import load_observations
+
+    if name == "sft_finetuning":
+        frame = pd.read_csv(DATA / name / "runs.csv")
+        frame["group"] = frame["model"] + " | " + frame["dataset"]
+        return load_observations(
+            frame, columns={"loss_validation": "sft_loss"}, inputs=["sft_data_size"]
+        )
+    if name == "overtraining":
+        frame = pd.read_csv(DATA / name / "runs.csv")
+        if crossed:
+            frame["group"] = frame["train_dataset"] + " | " + frame["eval_set"]
+            columns = {"loss_validation": "loss"}
+        else:
+            frame = frame[frame["eval_set"] == "c4_val"]
+            columns = {"loss_validation": "loss", "group": "train_dataset"}
+        return load_observations(frame, columns=columns, inputs=["params", "tokens"])
+    return load_observations(DATA / name)

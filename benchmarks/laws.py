@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from common import DATA, publish, text_table
+from common import DATA, publish, real_observations, text_table
 
-from bayeslaw.data import Observations, load_observations
+from bayeslaw.data import Observations
 from bayeslaw.evaluation.scoring import score, split_largest
 from bayeslaw.inference.fitting import fit
 
@@ -61,19 +60,8 @@ COLUMNS = ("r2", "mean_rel_error", "cover50_obs", "cover90_obs", "width90_obs", 
 
 
 def observations(name: str) -> Observations:
-    """The dataset ``name`` as bayeslaw reads it for this benchmark (groups as documented)."""
-    if name == "sft_finetuning":
-        frame = pd.read_csv(DATA / name / "runs.csv")
-        frame["group"] = frame["model"] + " | " + frame["dataset"]
-        return load_observations(
-            frame, columns={"loss_validation": "sft_loss"}, inputs=["sft_data_size"]
-        )
-    if name == "overtraining":
-        frame = pd.read_csv(DATA / name / "runs.csv")
-        frame = frame[frame["eval_set"] == "c4_val"]
-        columns = {"loss_validation": "loss", "group": "train_dataset"}
-        return load_observations(frame, columns=columns, inputs=["params", "tokens"])
-    return load_observations(DATA / name)
+    """The dataset ``name`` as this benchmark reads it (see the module docstring)."""
+    return real_observations(name, crossed=False)
 
 
 def _score_one(train: Observations, test: Observations, form: str, method: str) -> dict:
