@@ -29,26 +29,43 @@ FORMS_HELP = (
 )
 
 
+GROUP_COL_HELP = (
+    "column holding the group (default: detected by alias), or several comma-separated "
+    "crossed factors such as model,dataset (a group is then a cell 'gpt2 | flan')"
+)
+
+
 def _inputs(args: argparse.Namespace) -> list[str] | None:
     text = getattr(args, "inputs", None)
     return [name.strip() for name in text.split(",") if name.strip()] if text else None
 
 
+def _group_columns(args: argparse.Namespace) -> list[str]:
+    """``--group-col``: one column, or several comma-separated crossed factors."""
+    text = getattr(args, "group_col", None) or ""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _columns(args: argparse.Namespace) -> dict[str, str]:
     columns = {}
-    if getattr(args, "group_col", None):
-        columns["group"] = args.group_col
     if getattr(args, "loss_col", None):
         columns["loss_validation"] = args.loss_col
     return columns
 
 
+def _how(args: argparse.Namespace) -> dict[str, Any]:
+    """How to read a table: columns, inputs and group column(s) from the options."""
+    return {
+        "columns": _columns(args),
+        "inputs": _inputs(args),
+        "groups": _group_columns(args) or None,
+    }
+
+
 def _load(args: argparse.Namespace) -> Any:
     from bayeslaw.data import load_observations
 
-    return load_observations(
-        args.data, split=args.split, columns=_columns(args), inputs=_inputs(args)
-    )
+    return load_observations(args.data, split=args.split, **_how(args))
 
 
 def _split_forms(text: str) -> list[str]:
@@ -134,6 +151,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         likelihood=args.likelihood,
         noise=args.noise,
         centered=_centered(args.centered),
+        interaction=args.interaction,
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
@@ -199,18 +217,26 @@ def _read_inputs(path: str | None) -> Any:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from bayeslaw.groups import join_levels
     from bayeslaw.posterior.averaged import load_predictor
 
     result = load_predictor(args.fit_dir)
     inputs = _read_inputs(args.input)
+    factors = list(result.factors)
     if args.group is not None:
         groups = {args.group: inputs}
     elif "group" in inputs.columns:
         groups = {str(g): rows for g, rows in inputs.groupby("group", sort=False)}
+    elif factors and set(factors) <= set(inputs.columns):
+        cells = inputs[factors].astype(str).apply(join_levels, axis=1)
+        groups = {str(g): rows for g, rows in inputs.groupby(cells, sort=False)}
     else:
+        columns = (
+            f"a 'group' column or the factor columns {factors}" if factors else "a 'group' column"
+        )
         raise DataError(
             f"say which group to predict: --group G (fitted groups: {list(result.groups)}; "
-            "any other name uses the population level), or add a 'group' column"
+            f"any other name uses the population level), or add {columns}"
         )
     frames = [
         result.predict(rows, group=g, ci_prob=args.ci, kind=args.kind) for g, rows in groups.items()
@@ -276,7 +302,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from bayeslaw.evaluation.protocol import evaluate
     from bayeslaw.evaluation.scoring import split_largest
 
-    how: dict[str, Any] = {"columns": _columns(args), "inputs": _inputs(args)}
+    how = _how(args)
     if args.test:
         train = load_observations(args.train, split=args.train_split, **how)
         test = load_observations(args.test, split=args.test_split, **how)
@@ -309,7 +335,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="datasets save_to_disk directory, CSV or Parquet file")
     p.add_argument("--split", help="split of a DatasetDict (default: train, else the first)")
-    p.add_argument("--group-col", help="column holding the group (default: detected by alias)")
+    p.add_argument("--group-col", help=GROUP_COL_HELP)
     p.add_argument("--loss-col", help="column holding the loss (default: detected by alias)")
     p.add_argument(
         "--inputs",
@@ -362,6 +388,12 @@ def _parser() -> argparse.ArgumentParser:
         help="coordinates whose group offsets are centred (partial pooling): auto (none below "
         "6 groups, else the level and first slope), none, or names like L_ref,A_slope",
     )
+    fit.add_argument(
+        "--interaction",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="crossed factors: each cell gets an offset of its own besides its levels' effects",
+    )
     fit.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
     fit.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
     fit.add_argument("--chains", type=int, default=4)
@@ -373,7 +405,11 @@ def _parser() -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="predict with credible intervals from a saved fit")
     predict.add_argument("fit_dir", help="directory written by `bayeslaw fit`")
     predict.add_argument("--input", help="CSV or JSON rows of inputs (default: stdin)")
-    predict.add_argument("--group", help="group to predict (default: the input's group column)")
+    predict.add_argument(
+        "--group",
+        help="group to predict (default: the input's group column, or its factor columns); "
+        "a cell of crossed factors as 'gpt2 | flan'",
+    )
     predict.add_argument("--ci", type=float, default=0.9, help="interval probability")
     predict.add_argument("--kind", choices=["mean", "observation"], default="mean")
     predict.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -413,7 +449,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--forms", default="auto", help="comma-separated forms, or auto (the applicable ones)"
     )
-    evaluate.add_argument("--group-col", help="column holding the group (default: by alias)")
+    evaluate.add_argument("--group-col", help=GROUP_COL_HELP)
     evaluate.add_argument("--loss-col", help="column holding the loss (default: by alias)")
     evaluate.add_argument("--inputs", help="comma-separated input columns (default: the MoE's)")
     evaluate.add_argument("--poolings", default="partial", help="comma-separated poolings")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslaw.errors import DataError
+from bayeslaw.groups import RESERVED_FACTORS, SEPARATOR, join_levels
 
 if TYPE_CHECKING:
     import datasets
@@ -78,6 +79,10 @@ class Observations:
         Canonical name -> column name in the source, for messages and reports.
     source, split : str, str or None
         Where the data came from, and the ``DatasetDict`` split used (else None).
+    factors : tuple of str
+        Crossed grouping factors (``("model", "dataset")``), each a string column of the
+        frame; a row's ``group`` is then its levels joined by :data:`bayeslaw.groups.SEPARATOR`
+        (a *cell*). Empty for one group column.
     """
 
     frame: pd.DataFrame
@@ -86,10 +91,12 @@ class Observations:
     columns: Mapping[str, str] = field(default_factory=dict)
     source: str = "DataFrame"
     split: str | None = None
+    factors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         inputs = _check_roles(self.inputs, self.target)
         object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "factors", _check_factors(self.factors, (*inputs, self.target)))
         object.__setattr__(self, "columns", dict(self.columns))
         object.__setattr__(self, "frame", self._canonical_frame())
 
@@ -111,6 +118,21 @@ class Observations:
             _require_positive(values, self._label(name), why)
             out[name] = values
         out[GROUP] = _group_labels(frame[GROUP], self._label(GROUP))
+        missing = [f for f in self.factors if f not in frame.columns]
+        if missing:
+            raise DataError(f"frame lacks the factor column(s) {missing}; it has {list(frame)}")
+        for factor in self.factors:
+            out[factor] = _factor_levels(frame[factor], self._label(factor))
+        if self.factors:
+            cells = zip(*(out[f] for f in self.factors), strict=True)
+            joined = np.array([join_levels(levels) for levels in cells], dtype=object)
+            bad = np.flatnonzero(joined != out[GROUP])
+            if bad.size:
+                raise DataError(
+                    f"column 'group' must be the factors {list(self.factors)} joined by "
+                    f"{SEPARATOR!r}; it differs at {_rows(bad)}. Use load_observations(..., "
+                    "groups=[...]), which builds it"
+                )
         return pd.DataFrame(out)
 
     def _label(self, name: str) -> str:
@@ -121,10 +143,22 @@ class Observations:
         return len(self.frame)
 
     def __repr__(self) -> str:
+        factors = f", factors={self.factors}" if self.factors else ""
         return (
             f"Observations(n_rows={len(self)}, groups={len(self.groups)}, "
-            f"inputs={self.inputs}, target={self.target!r}, source={self.source!r})"
+            f"inputs={self.inputs}, target={self.target!r}{factors}, source={self.source!r})"
         )
+
+    def levels(self, factor: str) -> tuple[str, ...]:
+        """The levels of a crossed ``factor`` present in the data, sorted."""
+        if factor not in self.factors:
+            raise DataError(f"{factor!r} is not a factor of these data; factors: {self.factors}")
+        return tuple(sorted(set(self.frame[factor])))
+
+    def group_levels(self) -> dict[str, tuple[str, ...]]:
+        """Factor -> the level of each group of :attr:`groups` (in that order)."""
+        first = self.frame.drop_duplicates(GROUP).set_index(GROUP)
+        return {f: tuple(first.loc[list(self.groups), f]) for f in self.factors}
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -181,8 +215,10 @@ class Observations:
     def content_hash(self) -> str:
         """Return a SHA-256 hex digest of the canonical frame, stable across processes."""
         digest = hashlib.sha256()
-        header = {"inputs": list(self.inputs), "target": self.target}
+        header: dict[str, Any] = {"inputs": list(self.inputs), "target": self.target}
         header["columns"] = [str(column) for column in self.frame.columns]
+        if self.factors:
+            header["factors"] = list(self.factors)
         digest.update(json.dumps(header, sort_keys=True).encode())
         for name in (*self.inputs, self.target):
             digest.update(self.frame[name].to_numpy(dtype="<f8").tobytes())
@@ -197,6 +233,7 @@ def load_observations(
     columns: Mapping[str, str] | None = None,
     inputs: Sequence[str] | None = None,
     target: str = TARGET,
+    groups: str | Sequence[str] | None = None,
 ) -> Observations:
     """Load and validate measurements from a file, a ``datasets`` object or a DataFrame.
 
@@ -215,6 +252,10 @@ def load_observations(
         looked up as a literal column name unless ``columns`` maps it.
     target : str
         Canonical target name.
+    groups : str or sequence of str, optional
+        The group column (the same as ``columns={"group": name}``), or several columns:
+        crossed factors (``groups=("model", "dataset")``), each kept under its column name,
+        the group of a row being its levels joined, ``"gpt2 | flan"``.
 
     Returns
     -------
@@ -241,14 +282,82 @@ def load_observations(
             f"columns has unknown key(s) {unknown}; valid keys: {list(roles)} (the inputs, the "
             "target and 'group'). To use another input, also list it in inputs=[...]."
         )
+    factors = _group_columns(groups, explicit)
+    if len(factors) == 1:
+        explicit[GROUP] = factors[0]
+        factors = ()
     raw, description, used_split = _read_source(source, split)
     _require_rows(len(raw), description)
+    factors = _check_factors(factors, (*input_names, target))
+    if factors:
+        roles = (*input_names, target)
+        absent = [f for f in factors if f not in raw.columns]
+        if absent:
+            have = _listing(raw.columns)
+            raise DataError(
+                f"groups names column(s) {absent}, which the source lacks; it has {have}"
+            )
     mapping = _resolve_columns(raw, roles, explicit, target)
+    clash = sorted(set(factors) & set(mapping.values()))
+    if clash:
+        raise DataError(f"column(s) {clash} are both a grouping factor and {mapping}")
     frame = raw.loc[:, list(mapping.values())].set_axis(list(mapping), axis=1)
     frame = frame.reset_index(drop=True)
-    if GROUP not in mapping:
+    if factors:
+        levels = {
+            f: _factor_levels(raw[f].reset_index(drop=True), f"column {f!r}") for f in factors
+        }
+        for factor in factors:
+            frame[factor] = levels[factor]
+        frame[GROUP] = [join_levels(row) for row in zip(*levels.values(), strict=True)]
+        mapping = {**mapping, **{f: f for f in factors}}
+    elif GROUP not in mapping:
         frame[GROUP] = DEFAULT_GROUP
-    return Observations(frame, input_names, target, mapping, description, used_split)
+    return Observations(frame, input_names, target, mapping, description, used_split, factors)
+
+
+def _group_columns(
+    groups: str | Sequence[str] | None, explicit: Mapping[str, str]
+) -> tuple[str, ...]:
+    """``groups=`` as a tuple of column names (empty: none given)."""
+    if groups is None:
+        return ()
+    names = (groups,) if isinstance(groups, str) else tuple(groups)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise DataError(f"groups must name one or more columns (strings), got {groups!r}")
+    if GROUP in explicit:
+        raise DataError("give the group column once: groups=... or columns={'group': ...}")
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise DataError(f"groups names {repeated} more than once")
+    return names
+
+
+def _check_factors(factors: Iterable[str], roles: Sequence[str]) -> tuple[str, ...]:
+    """Factor names as a tuple, checked against the other roles and reserved names."""
+    names = tuple(factors)
+    if len(names) == 1:
+        raise DataError(
+            f"one grouping factor {names[0]!r} is a plain group column: pass "
+            f"groups={names[0]!r} (or columns={{'group': {names[0]!r}}})"
+        )
+    bad = sorted(set(names) & {*roles, *RESERVED_FACTORS})
+    if bad:
+        raise DataError(
+            f"grouping factor(s) {bad} clash with an input, the target or a reserved name "
+            f"{list(RESERVED_FACTORS)}; rename the column(s)"
+        )
+    return names
+
+
+def _factor_levels(series: pd.Series, label: str) -> np.ndarray:
+    """A factor's levels as strings; missing values and labels holding the separator are
+    refused (the separator joins a cell's levels into its group label)."""
+    values = _group_labels(series, label)
+    bad = np.flatnonzero([SEPARATOR in v for v in values])
+    if bad.size:
+        raise DataError(f"{label} has levels containing {SEPARATOR!r} at {_rows(bad)}; rename them")
+    return values
 
 
 def as_observations(data: Any) -> Observations:

@@ -32,7 +32,9 @@ from bayeslaw.models.registry import get_form
 __all__ = [
     "DENSE_SIZES",
     "NUM_EXPERTS",
+    "SimulatedCrossed",
     "SimulatedData",
+    "simulate_crossed",
     "simulate_moe",
 ]
 
@@ -203,3 +205,88 @@ def simulate_moe(
         split=None,
     )
     return SimulatedData(obs, law.name, scales, pop, spread, params, noise)
+
+
+#: Sizes of the simulated fine-tuning curves (examples), as in the SFT data: doubling.
+CURVE_SIZES = tuple(200.0 * 2.0**k for k in range(12))
+
+
+@dataclass(frozen=True)
+class SimulatedCrossed:
+    """Synthetic curves of crossed factors (model x dataset) with their truth.
+
+    Attributes
+    ----------
+    observations : Observations
+        Factors ``model`` and ``dataset``, input ``D``, groups ``"m<i> | d<j>"``.
+    truth : dict
+        Cell label -> ``{"L_inf", "A", "alpha"}`` in raw units, for every cell, also those
+        left out of the observations (``missing``).
+    missing : tuple of str
+        Cells not in the observations (to predict).
+    noise : float
+    """
+
+    observations: Observations
+    truth: Mapping[str, Mapping[str, float]]
+    missing: tuple[str, ...]
+    noise: float
+
+    def expected_loss(self, cell: str, sizes: Sequence[float]) -> np.ndarray:
+        """The noise-free loss of ``cell`` at ``sizes``."""
+        p = self.truth[cell]
+        return p["L_inf"] + p["A"] * np.asarray(sizes, dtype=float) ** -p["alpha"]
+
+
+def simulate_crossed(
+    *,
+    n_models: int = 5,
+    n_datasets: int = 3,
+    missing: Sequence[tuple[int, int]] = (),
+    sizes: Sequence[float] = CURVE_SIZES,
+    noise: float = 0.01,
+    cell_sd: float = 0.02,
+    seed: int = 0,
+) -> SimulatedCrossed:
+    """Power-law curves ``L_inf + A D^-alpha`` of every (model, dataset) cell, with additive
+    effects of the model and of the dataset on ``L_inf`` and ``log A`` (plus a small cell
+    offset of sd ``cell_sd``) and one shared ``alpha``: the structure crossed factors model.
+
+    ``missing`` lists ``(model index, dataset index)`` cells left out of the data (their
+    truth is kept, to check predictions for a new combination of known levels).
+    """
+    if n_models < 2 or n_datasets < 2 or noise < 0 or cell_sd < 0:
+        raise DataError("need >= 2 models and datasets, and noise, cell_sd >= 0")
+    rng = np.random.default_rng(seed)
+    floor_model, floor_data = rng.normal(0, 0.15, n_models), rng.normal(0, 0.3, n_datasets)
+    log_a_model, log_a_data = rng.normal(0, 0.3, n_models), rng.normal(0, 0.2, n_datasets)
+    truth, frames, left_out = {}, [], []
+    for i in range(n_models):
+        for j in range(n_datasets):
+            cell = f"m{i} | d{j}"
+            truth[cell] = {
+                "L_inf": 1.5 + floor_model[i] + floor_data[j] + cell_sd * rng.normal(),
+                "A": float(
+                    np.exp(np.log(30.0) + log_a_model[i] + log_a_data[j] + cell_sd * rng.normal())
+                ),
+                "alpha": 0.35,
+            }
+            if (i, j) in missing:
+                left_out.append(cell)
+                continue
+            d = np.asarray(sizes, dtype=float)
+            p = truth[cell]
+            loss = p["L_inf"] + p["A"] * d ** -p["alpha"] + noise * rng.standard_normal(d.shape)
+            frames.append(
+                pd.DataFrame(
+                    {"model": f"m{i}", "dataset": f"d{j}", "D": d, "loss_validation": loss}
+                )
+            )
+    obs = load_observations(
+        pd.concat(frames, ignore_index=True), inputs=["D"], groups=("model", "dataset")
+    )
+    source = (
+        f"synthetic: simulate_crossed(n_models={n_models}, n_datasets={n_datasets}, seed={seed})"
+    )
+    obs = Observations(obs.frame, obs.inputs, obs.target, obs.columns, source, None, obs.factors)
+    return SimulatedCrossed(obs, truth, tuple(left_out), noise)

@@ -14,6 +14,7 @@ __all__ = [
     "FitArtifactError",
     "FitNotReadyError",
     "FormError",
+    "NewLevelWarning",
     "PredictionInputError",
     "PriorError",
     "ReportError",
@@ -65,3 +66,8 @@ class CalibrationWarning(UserWarning):
 class DataWarning(UserWarning):
     """Data a law can be fitted to but cannot learn much from (no spread in an input, a
     loss that rises with size, fewer rows than parameters); the message says which."""
+
+
+class NewLevelWarning(UserWarning):
+    """A prediction for a crossed cell with a level never fitted: that level's effect is
+    drawn from its factor's population (wider intervals), not learned."""

@@ -23,6 +23,10 @@ Configuration (environment variables):
     ``L_inf + B / (D_l + D**beta)``.
 ``BAYESLAW_INPUTS``
     Comma-separated input columns, for data other than MoE and for an expression's inputs.
+``BAYESLAW_GROUPS``
+    Comma-separated group columns: one (the group column), or several crossed factors
+    (``model,dataset``), whose cells ``law()`` then takes as ``"gpt2 | flan"`` or as a
+    tuple of levels; a level never fitted is warned about (:class:`NewLevelWarning`).
 ``BAYESLAW_DRAWS``, ``BAYESLAW_TUNE``, ``BAYESLAW_CHAINS``
     NUTS settings of that first fit (defaults 1000, 1000, 4).
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeslaw.errors import ConfigError, FitArtifactError, PredictionInputError
+from bayeslaw.errors import ConfigError, FitArtifactError, NewLevelWarning, PredictionInputError
 from bayeslaw.models.registry import form_from_text
 from bayeslaw.posterior.averaged import AveragedFit, is_averaged, load_averaged
 from bayeslaw.posterior.fit import Fit, load_fit, require_positive
@@ -74,6 +79,7 @@ class LawConfig:
     fit_dir: Path
     form: str
     inputs: tuple[str, ...] | None
+    groups: tuple[str, ...] | None = None
 
     def expected_form(self) -> str | None:
         """The form name a saved fit must have (None for ``auto`` and ``average``)."""
@@ -87,8 +93,13 @@ def law_config() -> LawConfig:
     data = Path(os.environ.get("BAYESLAW_DATA", DEFAULT_DATA))
     home = Path(os.environ.get("BAYESLAW_HOME") or data.resolve().parent / "bayeslaw")
     form = os.environ.get("BAYESLAW_FORM", DEFAULT_FORM)
-    names = [n.strip() for n in os.environ.get("BAYESLAW_INPUTS", "").split(",") if n.strip()]
-    return LawConfig(data, home / "fit", form, tuple(names) or None)
+    names = _env_names("BAYESLAW_INPUTS")
+    return LawConfig(data, home / "fit", form, names or None, _env_names("BAYESLAW_GROUPS") or None)
+
+
+def _env_names(variable: str) -> tuple[str, ...]:
+    """Comma-separated names from the environment (empty when unset)."""
+    return tuple(n.strip() for n in os.environ.get(variable, "").split(",") if n.strip())
 
 
 def data_fingerprint(data: Path) -> str:
@@ -134,7 +145,7 @@ def _fit_and_save(cfg: LawConfig, fingerprint: str) -> Fit | AveragedFit:
         f"bayeslaw: no saved fit in {fit_dir}; fitting {cfg.form} to {data} once (NUTS)",
         file=sys.stderr,
     )
-    obs = load_observations(data, inputs=cfg.inputs)
+    obs = load_observations(data, inputs=cfg.inputs, groups=cfg.groups)
     settings: dict[str, Any] = {
         "pooling": "partial",
         "draws": draws,
@@ -221,7 +232,8 @@ def _load_or_fit(cfg: LawConfig) -> Fit | AveragedFit:
 def get_fit() -> Fit | AveragedFit:
     """The fit :func:`law` predicts with (loaded once per process)."""
     cfg = law_config()
-    key = (str(cfg.data), str(cfg.fit_dir), cfg.form, ",".join(cfg.inputs or ()))
+    key: tuple[str, ...] = (str(cfg.data), str(cfg.fit_dir), cfg.form)
+    key += (",".join(cfg.inputs or ()), ",".join(cfg.groups or ()))
     if key not in _CACHE:
         _CACHE[key] = _load_or_fit(cfg)
     return _CACHE[key]
@@ -262,7 +274,7 @@ def _input_arrays(input_data: Any, names: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def law(input_data: list[dict[str, float]], group: str) -> list[dict[str, float]]:
+def law(input_data: list[dict[str, float]], group: str | tuple[str, ...]) -> list[dict[str, float]]:
     """Posterior-mean predictions of ``loss_validation`` for ``group``.
 
     Parameters
@@ -270,8 +282,10 @@ def law(input_data: list[dict[str, float]], group: str) -> list[dict[str, float]
     input_data : list of dict
         Each dict holds every input of the law (e.g. ``num_experts``,
         ``dense_parameter_count``), positive numbers.
-    group : str
-        A group of the dataset, or any other name (population-level posterior).
+    group : str or tuple of str
+        A group of the dataset, or any other name (population-level posterior). With
+        crossed factors (``BAYESLAW_GROUPS=model,dataset``) a cell, ``"gpt2 | flan"`` or
+        ``("gpt2", "flan")``: a new cell of fitted levels combines their effects.
 
     Returns
     -------
@@ -285,14 +299,22 @@ def law(input_data: list[dict[str, float]], group: str) -> list[dict[str, float]
     FitArtifactError
         A saved fit that is damaged or does not match the dataset/form.
     """
-    if not isinstance(group, str):
+    if not isinstance(group, str | tuple | list):
         raise PredictionInputError(
             f"group must be a string (a group of the data, or any other name for a new "
             f"group), got {type(group).__name__} {group!r}"
         )
     fit = get_fit()
+    label = fit.label(group)
     x = _input_arrays(input_data, fit.inputs)
     if not input_data:
         return []
-    means = fit.posterior_mean(x, group)
+    status = fit.group_status(label)
+    if status.startswith("new level"):
+        warnings.warn(
+            f"group {label!r}: {status}; its effect is drawn from the factor's population",
+            NewLevelWarning,
+            stacklevel=2,
+        )
+    means = fit.posterior_mean(x, label)
     return [{TARGET: float(v)} for v in means]

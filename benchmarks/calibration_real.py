@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from common import DATA, publish, real_observations, text_table
 
+from bayeslaw import atomic
 from bayeslaw.data import Observations
 from bayeslaw.evaluation.averaging import MIN_WEIGHT, stacking_weights
 from bayeslaw.evaluation.comparison import extrapolation_scores
@@ -115,8 +116,11 @@ def run(
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
+    checkpoint: Path | None = None,
 ) -> dict[str, Any]:
-    """Every dataset x configuration (see the module docstring).
+    """Every dataset x configuration (see the module docstring). With ``checkpoint``, the
+    results so far are written there (atomically) after every configuration: a long run
+    that is stopped keeps what it measured.
 
     Returns
     -------
@@ -136,6 +140,9 @@ def run(
             for r in new:  # progress, for long runs
                 shown = {k: r[k] for k in ("predictor", "form", *COLUMNS, "seconds")}
                 print(f"{name} {config}: {shown}", file=sys.stderr, flush=True)
+            if checkpoint is not None:
+                partial = {**out, name: {"rows": rows, "complete": False}}
+                atomic.write_json(checkpoint, partial)
         out[name] = {"train_rows": len(train), "test_rows": len(test),
                      "held_out": {size: float(test.frame[size].iloc[0])}, "rows": rows}  # fmt: skip
     return out
@@ -181,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: unknown {unknown} or no {DATA}", file=sys.stderr)
         return 1
     result = run(datasets=names, configs=configs, draws=args.draws, tune=args.tune,
-                 chains=args.chains)  # fmt: skip
+                 chains=args.chains, checkpoint=args.json)  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

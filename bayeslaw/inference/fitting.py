@@ -48,9 +48,18 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
         return values.reshape(-1, *values.shape[2:])
 
     population = None
+    effects = None
+    names = [c.name for c in coordinates(spec.form)]
     if spec.pooling == "partial":
+        cells = spec.interaction or not spec.factors
         population = {
-            c.name: (flat(f"{c.name}_mu"), flat(f"{c.name}_sigma")) for c in coordinates(spec.form)
+            c: (flat(f"{c}_mu"), flat(f"{c}_sigma") if cells else np.zeros_like(flat(f"{c}_mu")))
+            for c in names
+        }
+    if spec.factors and spec.pooling == "partial":
+        effects = {
+            c: {f: (flat(f"{c}_{f}_effect"), flat(f"{c}_{f}_sigma")) for f in spec.factor_names}
+            for c in names
         }
     return PosteriorDraws(
         form_name=spec.form.name,
@@ -67,6 +76,8 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
             if spec.noise == "scaled"
             else None
         ),
+        levels=dict(spec.factors),
+        effects=effects,
     )
 
 
@@ -124,6 +135,9 @@ def _record(
         inputs=tuple(obs.inputs),
         centered=tuple(spec.centered),
         noise=spec.noise,
+        factors=spec.factor_names,
+        levels={name: tuple(levels) for name, levels in spec.factors},
+        interaction=spec.interaction,
     )
     settings = config.to_dict() if method == "nuts" else {"map_starts": config.map_starts}
     provenance = Provenance(
@@ -154,6 +168,7 @@ def _spec(
     likelihood: str,
     noise: str,
     centered: Sequence[str] | None,
+    interaction: bool = True,
 ) -> ModelSpec:
     """The model spec, with the arguments that only make sense together checked."""
     if method not in ("nuts", "map"):
@@ -178,6 +193,7 @@ def _spec(
         likelihood=likelihood,
         noise=noise,
         centered=centered,
+        interaction=interaction,
     )
     if spec.priors.kind == "flat" and method == "nuts":
         raise PriorError(
@@ -197,6 +213,7 @@ def fit(
     likelihood: str = "normal",
     noise: str = "constant",
     centered: Sequence[str] | None = None,
+    interaction: bool = True,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -230,7 +247,12 @@ def fit(
         Coordinates to centre under partial pooling; None applies
         :func:`bayeslaw.models.hierarchical.auto_centered` (non-centred below 6 groups,
         then the level and the first slope centred); ``()`` keeps every one non-centred.
-        MAP always uses non-centred offsets.
+        MAP always uses non-centred offsets. With crossed factors the entries are
+        ``"<coord>:<factor>"`` or ``"<coord>:cell"``, and the rule applies per factor.
+    interaction : bool
+        Crossed factors (``Observations.factors``) only: whether each cell gets an offset of
+        its own besides the sum of its levels' effects (see
+        :mod:`bayeslaw.models.hierarchical`).
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
     random_seed : int, optional
@@ -257,6 +279,7 @@ def fit(
         likelihood=likelihood,
         noise=noise,
         centered=centered,
+        interaction=interaction,
     )
     config = SamplerConfig(
         draws=draws,

@@ -27,6 +27,20 @@ ESS 38). Groups that barely differ would want every offset non-centred (``center
 ``pooling="none"`` samples each group from the fixed prior (non-centred); ``"complete"``
 shares one set of coordinates.
 
+**Crossed factors** (``Observations.factors``, e.g. model x dataset): under partial pooling
+a cell ``g`` with levels :math:`l_f(g)` gets
+
+.. math:: u_{c,g} = \mu_c + \sum_f a_{c,f}[l_f(g)] + b_{c,g}, \qquad
+   a_{c,f}[l] \sim \mathcal N(0, \sigma_{c,f}), \quad b_{c,g} \sim \mathcal N(0, \sigma_{c})
+
+(``interaction=False`` drops the cell term :math:`b`), every term split into its mean and
+a zero-sum part as above (non-centred), or sampled directly (centred: ``centered`` entries
+``"<coord>:<factor>"``, ``"<coord>:cell"``). A new cell of known levels then combines its
+levels' effects and draws a new :math:`b`; a new level draws its effect from
+:math:`\mathcal N(0, \sigma_{c,f})`. Named variables: ``<coord>_<factor>_effect`` (dims the
+factor's levels), ``<coord>_<factor>_sigma``, ``<coord>_sigma`` (cells), ``<coord>_mu``.
+The rule :func:`auto_centered` is applied per factor, by its number of levels.
+
 **Likelihoods**: ``"normal"`` and ``"student_t"`` put errors on the loss;
 ``"lognormal"`` and ``"student_t_log"`` on ``log(loss)`` (the relative errors the field fits
 with: Epoch AI's Chinchilla replication, Gadre et al.), the law then being the median loss.
@@ -51,6 +65,7 @@ import pytensor.tensor as pt
 
 from bayeslaw.data import Observations
 from bayeslaw.errors import FormError, PriorError
+from bayeslaw.groups import split_label
 from bayeslaw.models.anchors import LEVEL, coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, reference_scale
 from bayeslaw.models.likelihoods import (
@@ -100,6 +115,23 @@ class ModelSpec:
     groups: tuple[str, ...]
     centered: tuple[str, ...] = ()
     noise: Noise = "constant"
+    #: Crossed factors: ``((name, levels), ...)``; empty for one group column.
+    factors: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: With crossed factors, whether each cell has its own offset besides its levels'.
+    interaction: bool = True
+
+    @property
+    def factor_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.factors)
+
+    def level_index(self) -> dict[str, np.ndarray]:
+        """Factor -> the index (into its levels) of each group's level."""
+        names = self.factor_names
+        split = [split_label(g, names) for g in self.groups]
+        return {
+            name: np.array([levels.index(cell[i]) for cell in split], dtype=np.int64)
+            for i, (name, levels) in enumerate(self.factors)
+        }
 
     @property
     def log_scale(self) -> bool:
@@ -121,9 +153,11 @@ class ModelSpec:
         likelihood: str = "normal",
         noise: str = "constant",
         centered: Sequence[str] | None = None,
+        interaction: bool = True,
     ) -> ModelSpec:
         """``centered``: coordinates to centre under partial pooling (None: the rule of
-        :func:`auto_centered`)."""
+        :func:`auto_centered`); with crossed factors, ``"<coord>:<factor>"`` or
+        ``"<coord>:cell"`` entries. ``interaction``: crossed factors only, a cell offset."""
         law = get_form(form)
         missing = sorted(set(law.inputs) - set(obs.inputs))
         if missing:
@@ -147,11 +181,19 @@ class ModelSpec:
                 "flat priors have no population level; use pooling='none' or 'complete'"
             )
         scales = {k: reference_scale(v) for k, v in obs.input_values().items() if k in law.inputs}
+        factors = tuple((f, obs.levels(f)) for f in obs.factors)
+        if not isinstance(interaction, bool):
+            raise PriorError(f"interaction must be True or False, got {interaction!r}")
         if centered is None:
-            chosen = auto_centered(law, len(obs.groups)) if pooling == "partial" else ()
+            if pooling != "partial":
+                chosen: tuple[str, ...] = ()
+            elif factors:
+                chosen = auto_centered_crossed(law, factors, len(obs.groups), interaction)
+            else:
+                chosen = auto_centered(law, len(obs.groups))
         else:
             chosen = tuple(centered)
-            names = [c.name for c in coordinates(law)]
+            names = _centrable(law, factors, interaction)
             unknown = sorted(set(chosen) - set(names))
             if unknown:
                 raise PriorError(
@@ -168,7 +210,35 @@ class ModelSpec:
             obs.groups,
             chosen,
             noise,
+            factors,
+            interaction,
         )
+
+
+def _centrable(
+    form: LawForm, factors: Sequence[tuple[str, Sequence[str]]], interaction: bool
+) -> list[str]:
+    """What ``centered`` may name: coordinates, or with crossed factors their terms."""
+    names = [c.name for c in coordinates(form)]
+    if not factors:
+        return names
+    parts = [f for f, _ in factors] + (["cell"] if interaction else [])
+    return [f"{c}:{part}" for c in names for part in parts]
+
+
+def auto_centered_crossed(
+    form: LawForm,
+    factors: Sequence[tuple[str, Sequence[str]]],
+    n_cells: int,
+    interaction: bool,
+) -> tuple[str, ...]:
+    """:func:`auto_centered` per term of a crossed model: a factor's effects (or the cells'
+    offsets) are centred for the best-measured coordinates from :data:`CENTER_MIN_GROUPS`
+    levels (cells) on, non-centred below."""
+    parts = [(f, len(levels)) for f, levels in factors]
+    if interaction:
+        parts.append(("cell", n_cells))
+    return tuple(f"{c}:{part}" for part, n in parts for c in auto_centered(form, n))
 
 
 def auto_centered(form: LawForm, n_groups: int) -> tuple[str, ...]:
@@ -202,11 +272,53 @@ def _pooled_coordinate(name: str, loc: float, scale: float, group_scale: float, 
     return m + sigma * offset
 
 
+def _crossed_term(
+    name: str, dim: str, group_scale: float, n_levels: int, centred: bool
+) -> tuple[Any, Any, Any]:
+    """One term of a crossed coordinate: its scale, its effects (one per level of ``dim``)
+    and the part of their mean that the grand mean absorbs (0 when centred)."""
+    sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
+    if centred:
+        return sigma, pm.Normal(f"{name}_raw", 0.0, sigma, dims=dim), 0.0
+    zbar = pm.Normal(f"{name}_zbar", 0.0, 1.0 / np.sqrt(n_levels))
+    offset = pm.ZeroSumNormal(f"{name}_offset", 1.0, dims=dim)
+    return sigma, sigma * (zbar + offset), sigma * zbar
+
+
+def _crossed_coordinate(
+    spec: ModelSpec, name: str, loc: float, scale: float, group_scale: float
+) -> Any:
+    """Partial pooling of one coordinate over crossed factors: ``u`` per cell (link scale),
+    the population mean ``<name>_mu`` and each term's effects (see the module docstring)."""
+    index = spec.level_index()
+    m = pm.Deterministic(f"{name}_m", loc + scale * pm.Flat(f"{name}_m_std"))
+    u = m * pt.ones(len(spec.groups))
+    absorbed: Any = 0.0
+    for factor, levels in spec.factors:
+        centred = f"{name}:{factor}" in spec.centered
+        _, effect, part = _crossed_term(
+            f"{name}_{factor}", factor, group_scale, len(levels), centred
+        )
+        effect = pm.Deterministic(f"{name}_{factor}_effect", effect, dims=factor)
+        u = u + effect[index[factor]]
+        absorbed = absorbed + part
+    if spec.interaction:
+        centred = f"{name}:cell" in spec.centered
+        _, effect, part = _crossed_term(name, "group", group_scale, len(spec.groups), centred)
+        u = u + effect
+        absorbed = absorbed + part
+    mu = pm.Deterministic(f"{name}_mu", m - absorbed)
+    pm.Potential(f"{name}_mu_prior", pm.logp(pm.Normal.dist(loc, scale), mu))
+    return u
+
+
 def _coordinate_values(spec: ModelSpec, n: int) -> dict[str, Any]:
     values = {}
     for coord in coordinates(spec.form):
         p = spec.priors.coordinates[coord.name]
-        if spec.pooling == "partial":
+        if spec.pooling == "partial" and spec.factors:
+            u = _crossed_coordinate(spec, coord.name, p.loc, p.scale, p.group_scale)
+        elif spec.pooling == "partial":
             pool = _centered_coordinate if coord.name in spec.centered else _pooled_coordinate
             u = pool(coord.name, p.loc, p.scale, p.group_scale, n)
         elif spec.pooling == "none":
@@ -253,6 +365,7 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
     x = {k: v / spec.scales[k] for k, v in obs.input_values().items() if k in spec.scales}
     gi = obs.group_index
     coords = {"group": list(spec.groups), "noise_input": list(spec.form.inputs)}
+    coords |= {factor: list(levels) for factor, levels in spec.factors}
     with pm.Model(coords=coords) as model:
         if spec.priors.kind == "flat":
             theta = _flat_law_params(spec, n)

@@ -110,6 +110,13 @@ class AveragedFit(Predicts):
     def is_seen(self, group: str) -> bool:
         return self.fits[0].is_seen(group)
 
+    @property
+    def factors(self) -> tuple[str, ...]:
+        return self.fits[0].factors
+
+    def group_status(self, group: str) -> str:
+        return self.fits[0].group_status(group)
+
     def posterior_mean(self, inputs: Mapping[str, np.ndarray], group: str) -> np.ndarray:
         """The mixture's mean of the law at raw ``inputs``: the weighted mean of the forms'
         posterior means (exact, no resampling)."""

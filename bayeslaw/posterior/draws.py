@@ -5,18 +5,24 @@ A :class:`PosteriorDraws` holds, per draw, the law's parameters for every fitted
 mean and spread of every identified coordinate. A group that was not fitted gets, in every
 draw, new coordinates drawn from that draw's population distribution (so its intervals carry
 the between-group uncertainty); its noise is that of a seen group picked at random per draw.
+
+With crossed factors (model x dataset) a group is a *cell*, labelled by its levels
+(:mod:`bayeslaw.groups`). A new cell of known levels combines, per draw, the population
+mean, its levels' effects and a new cell offset; a level never fitted draws its effect
+from that factor's population. :meth:`PosteriorDraws.group_status` says which happened.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from bayeslaw.errors import FitArtifactError, PredictionInputError
+from bayeslaw.groups import split_label
 from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm
 from bayeslaw.models.likelihoods import HEAVY_TAILED, LOG_LIKELIHOODS
@@ -64,6 +70,11 @@ class PosteriorDraws:
     kappa : dict or None
         Input -> ``(S,)`` noise exponents (``noise="scaled"``: the sd at scaled inputs
         ``x`` is ``noise * prod_k x_k**(-kappa_k)``); None for constant noise.
+    levels : dict
+        Crossed factor -> its fitted levels, in the factors' order (empty: one group column).
+    effects : dict or None
+        Crossed factors: coordinate -> factor -> ``(effects (S, L), sigma (S,))`` on the
+        link scale; ``population`` then holds the grand mean and the cells' spread.
     """
 
     form_name: str
@@ -76,6 +87,27 @@ class PosteriorDraws:
     population: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None
     likelihood: str = "normal"
     kappa: Mapping[str, np.ndarray] | None = None
+    levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    effects: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]] | None = None
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        return tuple(self.levels)
+
+    def group_status(self, group: str) -> str:
+        """``"fitted"``, ``"new group"``, or for crossed factors ``"new cell"`` (every level
+        fitted) or ``"new level: model='x'"`` naming each level never fitted."""
+        if group in self.groups:
+            return "fitted"
+        if not self.factors or self.pooling != "partial":
+            return "new group"
+        cell = split_label(group, self.factors)
+        new = [
+            f"{f}={lv!r}"
+            for f, lv in zip(self.factors, cell, strict=True)
+            if lv not in self.levels[f]
+        ]
+        return f"new level: {', '.join(new)}" if new else "new cell"
 
     @property
     def log_scale(self) -> bool:
@@ -111,12 +143,33 @@ class PosteriorDraws:
                 f"level; known groups: {sorted(self.groups)}. Refit with pooling='partial' to "
                 "predict new groups"
             )
-        rng = np.random.default_rng(self.seed(group))
+        cell = split_label(group, self.factors) if self.effects is not None else ()
+        return self._new_group_theta(cell, self.seed(group))
+
+    def population_theta(self) -> dict[str, np.ndarray]:
+        """Law parameters of a new group drawn from the population (with crossed factors,
+        a new cell all of whose levels are new)."""
+        if self.population is None:
+            raise PredictionInputError(f"pooling={self.pooling!r} has no population level")
+        return self._new_group_theta((None,) * len(self.factors), UNSEEN_SEED)
+
+    def _new_group_theta(self, cell: tuple[str | None, ...], seed: int) -> dict[str, np.ndarray]:
+        """A new group's parameters per draw: the population mean, plus for each crossed
+        factor the fitted effect of its level (a new level, or None: drawn), plus a new
+        group's (cell's) offset."""
+        assert self.population is not None
+        rng = np.random.default_rng(seed)
         reps = self.unseen_replicates
         values = {}
         for coord in coordinates(self.form):
             mu, sigma = (np.tile(v, reps) for v in self.population[coord.name])
             u = mu + sigma * rng.standard_normal(mu.shape)
+            for factor, level in zip(self.factors, cell, strict=True):
+                effect, scale = self.effects[coord.name][factor]  # type: ignore[index]
+                if level in self.levels[factor]:
+                    u = u + np.tile(effect[:, self.levels[factor].index(level)], reps)
+                else:
+                    u = u + np.tile(scale, reps) * rng.standard_normal(mu.shape)
             values[coord.name] = inverse_link(coord, u)
         return to_law_params(self.form, values)
 
@@ -208,6 +261,10 @@ class PosteriorDraws:
         for name, (mu, sigma) in (self.population or {}).items():
             arrays[f"population/{name}/mu"] = mu
             arrays[f"population/{name}/sigma"] = sigma
+        for name, by_factor in (self.effects or {}).items():
+            for factor, (effect, scale) in by_factor.items():
+                arrays[f"effects/{name}/{factor}/effect"] = effect
+                arrays[f"effects/{name}/{factor}/sigma"] = scale
         return arrays
 
     def save(self, path: Path) -> None:
@@ -225,6 +282,7 @@ class PosteriorDraws:
         groups: tuple[str, ...],
         pooling: str,
         likelihood: str = "normal",
+        levels: Mapping[str, tuple[str, ...]] | None = None,
     ) -> PosteriorDraws:
         """Read draws written by :meth:`save`, with the metadata stored beside them."""
         try:
@@ -239,6 +297,12 @@ class PosteriorDraws:
             if key.startswith("population/") and key.endswith("/mu"):
                 name = key[len("population/") : -len("/mu")]
                 population[name] = (arrays[key], arrays[f"population/{name}/sigma"])
+        effects: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+        for key in arrays:
+            if key.startswith("effects/") and key.endswith("/effect"):
+                name, factor = key[len("effects/") : -len("/effect")].split("/", 1)
+                scale = arrays[f"effects/{name}/{factor}/sigma"]
+                effects.setdefault(name, {})[factor] = (arrays[key], scale)
         draws = cls(
             form_name=form_name,
             scales=dict(scales),
@@ -250,6 +314,8 @@ class PosteriorDraws:
             population=population or None,
             likelihood=likelihood,
             kappa=kappa or None,
+            levels=dict(levels or {}),
+            effects=effects or None,
         )
         draws.validate()
         return draws
@@ -271,6 +337,20 @@ class PosteriorDraws:
             or any(v.shape != (self.n_draws,) for v in self.kappa.values())
         ):
             problems.append(f"noise exponents {sorted(self.kappa)} do not match the inputs")
+        if self.effects is not None:
+            for name, by_factor in self.effects.items():
+                if set(by_factor) != set(self.factors):
+                    problems.append(
+                        f"effects of {name} cover {sorted(by_factor)}, not {self.factors}"
+                    )
+                for f, (effect, scale) in by_factor.items():
+                    if effect.shape != (
+                        self.n_draws,
+                        len(self.levels.get(f, ())),
+                    ) or scale.shape != (self.n_draws,):
+                        problems.append(f"effects of {name} on {f} have shape {effect.shape}")
+            if self.population is None or set(self.effects) != set(self.population):
+                problems.append("crossed-factor effects without a matching population level")
         heavy = self.likelihood in HEAVY_TAILED
         if heavy != (self.nu is not None):
             problems.append(f"likelihood {self.likelihood!r} and the nu draws disagree")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from bayeslaw.errors import FitArtifactError, FitNotReadyError, PredictionInputError
+from bayeslaw.groups import group_label
 from bayeslaw.posterior import storage
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.point_fit_files import explain_text, params_payload
@@ -128,8 +129,21 @@ class Predicts:
     def is_seen(self, group: str) -> bool:
         raise NotImplementedError
 
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """Crossed grouping factors of the data fitted (empty for one group column)."""
+        return ()
+
+    def group_status(self, group: str) -> str:
+        """``"fitted"``, ``"new group"``, ``"new cell"`` or ``"new level: ..."``."""
+        raise NotImplementedError
+
+    def label(self, group: Any) -> str:
+        """``group`` as a label: a string, or for crossed factors a tuple of levels."""
+        return group_label(group, self.factors)
+
     def predictive_draws(
-        self, inputs: Any, *, group: str, kind: PredictKind = "observation"
+        self, inputs: Any, *, group: str | tuple[str, ...], kind: PredictKind = "observation"
     ) -> np.ndarray:
         """Draws ``(S, n)`` of the predicted loss at raw ``inputs`` for ``group``.
 
@@ -142,6 +156,7 @@ class Predicts:
         """
         if kind not in ("mean", "observation"):
             raise PredictionInputError(f"kind must be 'mean' or 'observation', got {kind!r}")
+        group = self.label(group)
         x = _inputs_frame(inputs, self.inputs)
         predictive = self.predictive(x, group)
         if kind == "mean":
@@ -152,7 +167,7 @@ class Predicts:
         self,
         inputs: Any,
         *,
-        group: str,
+        group: str | tuple[str, ...],
         ci_prob: float = CI_PROB,
         kind: PredictKind = "mean",
     ) -> pd.DataFrame:
@@ -162,8 +177,11 @@ class Predicts:
         ----------
         inputs : DataFrame, mapping of arrays, or list of dicts
             Raw input values (every input of the form; positive).
-        group : str
+        group : str or tuple of str
             A fitted group, or a new one (population-level posterior under partial pooling).
+            With crossed factors, a cell: ``"gpt2 | flan"`` or ``("gpt2", "flan")``; a new
+            cell of fitted levels combines their effects, a new level draws from its
+            factor's population.
         ci_prob : float
             Probability of the interval (default 0.9).
         kind : {"mean", "observation"}
@@ -174,10 +192,12 @@ class Predicts:
         -------
         pandas.DataFrame
             The inputs plus ``mean`` (posterior mean of the expected loss), ``lower``,
-            ``upper`` (and ``group``, ``seen_group``).
+            ``upper`` (and ``group``, ``seen_group``, ``group_status``: ``"fitted"``,
+            ``"new group"``, ``"new cell"`` or ``"new level: model='x'"``).
         """
         if kind not in ("mean", "observation"):
             raise PredictionInputError(f"kind must be 'mean' or 'observation', got {kind!r}")
+        group = self.label(group)
         x = _inputs_frame(inputs, self.inputs)
         predictive = self.predictive(x, group)
         mean_draws = predictive.mean
@@ -190,6 +210,7 @@ class Predicts:
         out["lower"], out["upper"] = lower, upper
         out["group"] = group
         out["seen_group"] = self.is_seen(group)
+        out["group_status"] = self.group_status(group)
         return out
 
 
@@ -289,6 +310,13 @@ class Fit(Predicts):
     def is_seen(self, group: str) -> bool:
         return self.draws.is_seen(group)
 
+    @property
+    def factors(self) -> tuple[str, ...]:
+        return self.draws.factors
+
+    def group_status(self, group: str) -> str:
+        return self.draws.group_status(group)
+
     def params(self, *, ci_prob: float = CI_PROB, raw: bool = True) -> pd.DataFrame:
         """Per-group and population-level coefficients: mean, median and ETI bounds.
 
@@ -303,7 +331,7 @@ class Fit(Predicts):
             groups.append(POPULATION)
         rows = []
         for g in groups:
-            theta = self.draws.group_theta(g)
+            theta = self.draws.population_theta() if g == POPULATION else self.draws.group_theta(g)
             if raw:
                 theta = self.draws.form.to_raw(theta, self.draws.scales)
             for name in self.draws.form.parameter_names:
@@ -356,15 +384,17 @@ def load_fit(
     draws = storage.read_draws(path, record)
     observations = None
     if with_observations:
-        frame = storage.read_observations_frame(path)
+        frame = storage.read_observations_frame(path, record.model.factors)
         from bayeslaw.data import Observations, load_observations
 
-        loaded = load_observations(frame, inputs=record.model.inputs)
+        factors = record.model.factors or None
+        loaded = load_observations(frame, inputs=record.model.inputs, groups=factors)
         observations = Observations(
             frame=loaded.frame,
             inputs=loaded.inputs,
             columns=loaded.columns,
             source=record.provenance.data_source,
             split=None,
+            factors=loaded.factors,
         )
     return Fit(record, draws, observations, _path=path)

@@ -39,6 +39,11 @@ class ModelRecord:
     inputs: tuple[str, ...]
     centered: tuple[str, ...] = ()
     noise: str = "constant"
+    #: Crossed grouping factors (empty for one group column), their levels, and whether
+    #: cells have offsets of their own.
+    factors: tuple[str, ...] = ()
+    levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    interaction: bool = True
 
 
 @dataclass(frozen=True)
@@ -172,8 +177,9 @@ class FitRecord:
 
 def _model(data: Mapping[str, Any]) -> ModelRecord:
     fields = dict(data)
-    for key in ("groups", "inputs", "centered"):
+    for key in ("groups", "inputs", "centered", "factors"):
         fields[key] = tuple(fields.get(key, ()))
+    fields["levels"] = {k: tuple(v) for k, v in fields.get("levels", {}).items()}
     fields["scales"] = {k: float(v) for k, v in fields["scales"].items()}
     return ModelRecord(**fields)
 

@@ -172,15 +172,20 @@ def read_draws(directory: str | os.PathLike[str], record: FitRecord) -> Posterio
         groups=m.groups,
         pooling=m.pooling,
         likelihood=m.likelihood,
+        levels={f: tuple(m.levels[f]) for f in m.factors if f in m.levels},
     )
 
 
-def read_observations_frame(directory: str | os.PathLike[str]) -> Any:
-    """The canonical frame of the data fitted (pandas), checked against its checksum."""
+def read_observations_frame(
+    directory: str | os.PathLike[str], text_columns: tuple[str, ...] = ()
+) -> Any:
+    """The canonical frame of the data fitted (pandas), checked against its checksum;
+    ``group`` and ``text_columns`` (crossed factors) are read as text, as written."""
     import pandas as pd
 
     csv = _checked(Path(directory), OBSERVATIONS)
-    return pd.read_csv(csv, dtype={"group": str}, keep_default_na=False)
+    dtypes = dict.fromkeys(("group", *text_columns), str)
+    return pd.read_csv(csv, dtype=dtypes, keep_default_na=False)
 
 
 def has_datatree(directory: str | os.PathLike[str]) -> bool:

@@ -21,6 +21,7 @@ _LAZY: dict[str, str] = {
     "build_report": "bayeslaw.reports.render",
     "diagnose_fit": "bayeslaw.reports.diagnostics",
     "plot_group_forest": "bayeslaw.reports.plots.forest",
+    "plot_factor_effects": "bayeslaw.reports.plots.effects",
     "plot_law": "bayeslaw.reports.plots.law",
     "plot_pit": "bayeslaw.reports.plots.ppc",
     "plot_ppc": "bayeslaw.reports.plots.ppc",

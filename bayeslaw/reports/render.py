@@ -10,8 +10,10 @@ interval at :data:`~bayeslaw.posterior.fit.CI_PROB` (90%), in raw input units.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from bayeslaw.posterior.fit import CI_PROB, POPULATION, Fit
 from bayeslaw.reports import markup
 from bayeslaw.reports.diagnostics import DiagnosticsReport, diagnose_fit
 from bayeslaw.reports.markup import RenderedFigure, Section, Table
+from bayeslaw.reports.plots.effects import plot_factor_effects
 from bayeslaw.reports.plots.forest import plot_group_forest
 from bayeslaw.reports.plots.law import plot_law
 from bayeslaw.reports.plots.ppc import plot_pit, plot_ppc
@@ -213,9 +216,24 @@ def build_report(fit: Fit, *, figures: bool = True) -> Report:
     )
 
 
+def _factor_figures(fit: Fit) -> dict[str, tuple[Callable[[Fit], Any], str]]:
+    """One forest of level effects per crossed factor (partial pooling only)."""
+    if fit.draws.effects is None:
+        return {}
+    return {
+        f"effects_{re.sub(r'[^A-Za-z0-9_-]+', '_', factor)}": (
+            partial(plot_factor_effects, factor=factor),
+            f"Effects of each level of the factor {factor!r} on the law's coordinates (link "
+            "scale): median, 50% and 90% equal-tailed intervals (arviz-plots); a new level "
+            "draws its effect from their population",
+        )
+        for factor in fit.factors
+    }
+
+
 def _render_figures(fit: Fit) -> tuple[tuple[RenderedFigure, ...], tuple[str, ...]]:
     rendered, notes = [], []
-    for name, (draw, caption) in FIGURES.items():
+    for name, (draw, caption) in {**FIGURES, **_factor_figures(fit)}.items():
         try:
             fig = draw(fit)
         except BayeslawError as err:

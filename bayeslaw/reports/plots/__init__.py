@@ -12,6 +12,8 @@ credible intervals (ETI) at ``ci_prob``, by default 90%. Figures are built with
 - :mod:`~bayeslaw.reports.plots.law`: ``plot_law`` (``law_curves``)
 - :mod:`~bayeslaw.reports.plots.predicted`: ``plot_predicted_vs_observed``
 - :mod:`~bayeslaw.reports.plots.forest`: ``plot_group_forest`` (``group_forest``)
+- :mod:`~bayeslaw.reports.plots.effects`: ``plot_factor_effects`` (``factor_effects``), one
+  forest per crossed factor, drawn by ``arviz_plots``
 - :mod:`~bayeslaw.reports.plots.ppc`: ``plot_ppc``, ``plot_pit`` (``predictive_tree``), drawn
   by ``arviz_plots``
 - :mod:`~bayeslaw.reports.plots.trace`: ``plot_trace``, ``plot_rank``

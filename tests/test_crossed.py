@@ -1,0 +1,372 @@
+"""Crossed grouping factors (model x dataset): loading, the model, predictions for any
+combination, saved fits, law(), the CLI and the report.
+
+Fast tests run on the mocked sampler or on hand-built draws; the recovery of a new
+combination of known levels by real NUTS is ``slow``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayeslaw import cli, predictor
+from bayeslaw.data import load_observations
+from bayeslaw.datasets import simulate_crossed
+from bayeslaw.errors import DataError, NewLevelWarning, PredictionInputError, PriorError
+from bayeslaw.groups import group_label, join_levels, split_label
+from bayeslaw.inference.fitting import fit
+from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
+from bayeslaw.models.hierarchical import ModelSpec, build_model
+from bayeslaw.posterior.draws import PosteriorDraws
+from bayeslaw.posterior.fit import load_fit
+
+FORM = "additive(D)"
+
+
+def _frame() -> pd.DataFrame:
+    rows = []
+    for m in ("m0", "m1", "m2"):
+        for d in ("d0", "d1"):
+            for size in (1e2, 1e3, 1e4):
+                rows.append({"model": m, "dataset": d, "D": size, "loss": 2.0 + size**-0.3})
+    return pd.DataFrame(rows)
+
+
+def _load(frame: pd.DataFrame, **kwargs) -> object:
+    return load_observations(
+        frame, inputs=["D"], columns={"loss_validation": "loss"}, groups=("model", "dataset"),
+        **kwargs,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_crossed(n_models=4, n_datasets=3, missing=[(0, 0)], seed=0)
+
+
+@pytest.fixture(scope="module")
+def crossed_fit(sim, fit_mocked):
+    return fit_mocked(
+        sim.observations, form=FORM, draws=100, tune=100, chains=2, random_seed=3,
+        progressbar=False, check=False,
+    )  # fmt: skip
+
+
+# -- loading -----------------------------------------------------------------------------
+def test_factors_are_kept_and_cells_labelled():
+    obs = _load(_frame())
+    assert obs.factors == ("model", "dataset")
+    assert obs.levels("model") == ("m0", "m1", "m2")
+    assert obs.groups == tuple(sorted(join_levels((m, d)) for m in ("m0", "m1", "m2")
+                                      for d in ("d0", "d1")))  # fmt: skip
+    levels = obs.group_levels()
+    for i, group in enumerate(obs.groups):
+        assert split_label(group, obs.factors) == (levels["model"][i], levels["dataset"][i])
+    # subsets keep the factors, and the content hash tells crossed data from one column
+    assert obs.subset(obs.frame["D"].to_numpy() > 1e2).factors == obs.factors
+    plain = load_observations(_frame().assign(group=lambda f: f.model + " | " + f.dataset),
+                              inputs=["D"], columns={"loss_validation": "loss"})  # fmt: skip
+    assert plain.groups == obs.groups and plain.factors == ()
+    assert plain.content_hash() != obs.content_hash()
+
+
+def test_one_group_column_is_the_plain_group():
+    frame = _frame()
+    a = load_observations(frame, inputs=["D"], columns={"loss_validation": "loss"}, groups="model")
+    b = load_observations(
+        frame, inputs=["D"], columns={"loss_validation": "loss", "group": "model"}
+    )
+    assert a.factors == () and a.groups == ("m0", "m1", "m2")
+    assert a.content_hash() == b.content_hash()
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "message"),
+    [
+        (lambda f: f, {"groups": ("model", "nope")}, "lacks"),
+        (
+            lambda f: f.assign(model=f.model.where(f.index != 3, None)),
+            {},
+            "missing values at row 3",
+        ),
+        (lambda f: f.assign(model=f.model.where(f.index != 2, "a | b")), {}, "containing ' | '"),
+        (
+            lambda f: f.rename(columns={"model": "cell"}),
+            {"groups": ("cell", "dataset")},
+            "reserved",
+        ),
+        (lambda f: f, {"groups": ("model", "model")}, "more than once"),
+        (lambda f: f, {"groups": ()}, "one or more columns"),
+    ],
+)
+def test_bad_factors_are_named(change, kwargs, message):
+    how = {"groups": ("model", "dataset"), **kwargs}
+    with pytest.raises(DataError, match=message):
+        load_observations(
+            change(_frame()), inputs=["D"], columns={"loss_validation": "loss"}, **how
+        )
+
+
+def test_group_given_twice_is_refused():
+    with pytest.raises(DataError, match="once"):
+        load_observations(_frame(), inputs=["D"], groups=("model", "dataset"),
+                          columns={"loss_validation": "loss", "group": "model"})  # fmt: skip
+
+
+def test_group_labels():
+    assert group_label(("a", "b"), ("model", "dataset")) == "a | b"
+    assert group_label("a | b", ("model", "dataset")) == "a | b"
+    with pytest.raises(PredictionInputError, match="one string per factor"):
+        group_label(("a",), ("model", "dataset"))
+    with pytest.raises(PredictionInputError, match="one level per factor"):
+        split_label("a", ("model", "dataset"))
+    with pytest.raises(PredictionInputError, match="must be a string"):
+        group_label(3, ())
+
+
+# -- the model -----------------------------------------------------------------------------
+def test_model_has_a_term_per_factor_and_cells():
+    obs = _load(_frame())
+    spec = ModelSpec.from_observations(obs, form=FORM)
+    model = build_model(obs, spec)
+    names = {v.name for v in model.free_RVs}
+    for coord in coordinates(spec.form):
+        for part in ("model", "dataset"):
+            assert f"{coord.name}_{part}_sigma" in names
+        assert f"{coord.name}_sigma" in names  # the cells' spread
+        assert model[f"{coord.name}_model_effect"].eval().shape == (3,)
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+    # no interaction: no cell terms
+    spec = ModelSpec.from_observations(obs, form=FORM, interaction=False)
+    names = {v.name for v in build_model(obs, spec).free_RVs}
+    for coord in coordinates(spec.form):
+        assert {f"{coord.name}_{x}" for x in ("sigma", "offset", "raw", "zbar")}.isdisjoint(names)
+        assert f"{coord.name}_model_sigma" in names
+
+
+def test_centring_is_chosen_per_factor_and_checked():
+    obs = _load(_frame())
+    spec = ModelSpec.from_observations(obs, form=FORM)
+    # 3 models, 2 datasets, 6 cells: only the cells reach the centring threshold
+    assert spec.centered == ("L_ref:cell", "A_slope:cell")
+    spec = ModelSpec.from_observations(obs, form=FORM, centered=["L_ref:model"])
+    assert spec.centered == ("L_ref:model",)
+    build_model(obs, spec)
+    with pytest.raises(PriorError, match="unknown coordinates"):
+        ModelSpec.from_observations(obs, form=FORM, centered=["L_ref"])
+
+
+def test_one_column_model_is_unchanged():
+    """One group column builds today's model: the same free variables as before factors."""
+    frame = _frame().assign(group=lambda f: f.model)
+    obs = load_observations(frame, inputs=["D"], columns={"loss_validation": "loss"})
+    spec = ModelSpec.from_observations(obs, form=FORM)
+    names = [v.name for v in build_model(obs, spec).free_RVs]
+    assert spec.factors == ()
+    assert not any("effect" in n for n in names)
+    assert "L_ref_offset" in names and "L_ref_zbar" in names
+
+
+# -- predictions ---------------------------------------------------------------------------
+def _hand_built(cell_sigma: float) -> PosteriorDraws:
+    """Two-factor draws with known effects: coordinates on the link scale are mu plus the
+    levels' effects (plus a cell offset of spread ``cell_sigma``)."""
+    from bayeslaw.models.registry import get_form
+
+    form = get_form(FORM)
+    rng = np.random.default_rng(0)
+    s = 400
+    levels = {"model": ("m0", "m1"), "dataset": ("d0", "d1")}
+    groups = ("m0 | d0", "m0 | d1", "m1 | d0")
+    population, effects, values = {}, {}, {}
+    for k, coord in enumerate(coordinates(form)):
+        mu = np.full(s, 0.1 * (k + 1))
+        a_model = np.tile([0.2, -0.2], (s, 1)) + 0.01 * rng.standard_normal((s, 2))
+        a_data = np.tile([0.1, -0.1], (s, 1))
+        population[coord.name] = (mu, np.full(s, cell_sigma))
+        effects[coord.name] = {
+            "model": (a_model, np.full(s, 0.3)),
+            "dataset": (a_data, np.full(s, 0.5)),
+        }
+        cells = [(0, 0), (0, 1), (1, 0)]
+        values[coord.name] = np.stack([mu + a_model[:, i] + a_data[:, j] for i, j in cells], axis=1)
+    theta = to_law_params(
+        form, {c.name: inverse_link(c, values[c.name]) for c in coordinates(form)}
+    )
+    return PosteriorDraws(
+        form_name=form.name, scales={"D": 1.0}, groups=groups, pooling="partial",
+        theta=theta, noise=np.full((s, 3), 0.01), population=population,
+        levels=levels, effects=effects,
+    )  # fmt: skip
+
+
+def test_new_cell_of_known_levels_combines_their_effects():
+    draws = _hand_built(cell_sigma=0.0)
+    new = draws.group_theta("m1 | d1")
+    reps = draws.unseen_replicates
+    values = {}
+    for c in coordinates(draws.form):
+        mu = draws.population[c.name][0]
+        a_model = draws.effects[c.name]["model"][0][:, 1]
+        a_data = draws.effects[c.name]["dataset"][0][:, 1]
+        values[c.name] = inverse_link(c, np.tile(mu + a_model + a_data, reps))
+    expected = to_law_params(draws.form, values)
+    for name in expected:
+        np.testing.assert_allclose(new[name], expected[name], rtol=1e-12)
+    assert draws.group_status("m1 | d1") == "new cell"
+    assert draws.group_status("m0 | d0") == "fitted"
+    assert draws.group_status("m9 | d1") == "new level: model='m9'"
+
+
+def test_new_level_draws_from_its_factor_population():
+    draws = _hand_built(cell_sigma=0.0)
+    c = coordinates(draws.form)[0]  # the level L_ref (identity link): effects add directly
+    known = draws.group_theta("m0 | d1")
+    new_model = draws.group_theta("m9 | d1")
+    new_both = draws.population_theta()
+
+    # the spread of the new level's L_ref is the model factor's sigma (0.3), the new cell
+    # of two new levels has sqrt(0.3^2 + 0.5^2)
+    def ref_level(theta):
+        return theta[draws.form.floor] + sum(
+            theta[slope.coefficient] for slope in draws.form.slopes
+        )  # the loss at scaled input 1 (the reference point)
+
+    assert np.std(ref_level(known)) < 0.05
+    assert abs(np.std(ref_level(new_model)) - 0.3) < 0.03
+    assert abs(np.std(ref_level(new_both)) - np.hypot(0.3, 0.5)) < 0.05
+    assert c.name == "L_ref"
+
+
+def test_fit_predicts_any_combination_and_round_trips(crossed_fit, tmp_path):
+    sim_cell = ("m0", "d0")  # left out of the data: a new cell of known levels
+    x = {"D": np.array([1e3, 1e5])}
+    seen = crossed_fit.predict(x, group=("m1", "d0"))
+    new_cell = crossed_fit.predict(x, group=sim_cell)
+    new_level = crossed_fit.predict(x, group="m9 | d0", kind="observation")
+    assert list(seen["group_status"]) == ["fitted"] * 2
+    assert list(new_cell["group_status"]) == ["new cell"] * 2
+    assert list(new_level["group_status"]) == ["new level: model='m9'"] * 2
+    assert new_cell["group"].iloc[0] == "m0 | d0"
+    with pytest.raises(PredictionInputError, match="one level per factor"):
+        crossed_fit.predict(x, group="m1")
+    params = crossed_fit.params()
+    assert "<population>" in params.index.get_level_values("group")
+    path = crossed_fit.save(tmp_path / "fit")
+    loaded = load_fit(path, with_observations=True)
+    assert loaded.factors == ("model", "dataset")
+    assert loaded.observations.factors == ("model", "dataset")
+    assert loaded.record.model.levels["model"] == ("m0", "m1", "m2", "m3")
+    for group in [("m1", "d0"), ("m0", "d0"), "m9 | d0"]:
+        a = crossed_fit.predict(x, group=group, kind="observation")
+        b = loaded.predict(x, group=group, kind="observation")
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_no_pooling_keeps_labels_and_has_no_population(sim, fit_mocked):
+    result = fit_mocked(sim.observations, form=FORM, pooling="none", draws=20, tune=20,
+                        chains=1, random_seed=0, progressbar=False, check=False)  # fmt: skip
+    assert result.draws.effects is None
+    x = {"D": np.array([1e3])}
+    assert result.predict(x, group=("m1", "d0"))["group_status"].iloc[0] == "fitted"
+    with pytest.raises(PredictionInputError, match="no population level"):
+        result.predict(x, group=("m0", "d0"))
+
+
+def test_map_fit_of_crossed_factors(sim):
+    result = fit(sim.observations, form=FORM, method="map", random_seed=0)
+    x = {"D": np.array([1e4])}
+    truth = sim.expected_loss("m1 | d1", [1e4])
+    assert abs(result.predict(x, group="m1 | d1")["mean"].iloc[0] - truth[0]) < 0.05
+    assert result.draws.effects is not None
+
+
+# -- law(), the CLI and the report ------------------------------------------------------------
+def test_law_takes_cells_and_warns_about_new_levels(crossed_fit, sim, tmp_path, monkeypatch):
+    data = tmp_path / "data.csv"
+    sim.observations.frame.drop(columns="group").to_csv(data, index=False)
+    home = tmp_path / "home"
+    for key, value in {"BAYESLAW_DATA": str(data), "BAYESLAW_HOME": str(home),
+                       "BAYESLAW_FORM": FORM, "BAYESLAW_INPUTS": "D",
+                       "BAYESLAW_GROUPS": "model,dataset"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(predictor, "_CACHE", {})
+    record = crossed_fit.record.with_fingerprint(predictor.data_fingerprint(data))
+    dataclasses.replace(crossed_fit, record=record).save(home / "fit", datatree=False)
+    rows = [{"D": 1e3}, {"D": 1e5}]
+    x = {"D": np.array([1e3, 1e5])}
+    by_tuple = predictor.law(rows, ("m0", "d0"))
+    by_label = predictor.law(rows, "m0 | d0")
+    assert by_tuple == by_label
+    expected = crossed_fit.predict(x, group="m0 | d0")["mean"]
+    np.testing.assert_allclose([r["loss_validation"] for r in by_tuple], expected, rtol=1e-12)
+    with pytest.warns(NewLevelWarning, match="model='m9'"):
+        predictor.law(rows, ("m9", "d0"))
+    with pytest.raises(PredictionInputError, match="one level per factor"):
+        predictor.law(rows, "m0")
+
+
+@pytest.mark.filterwarnings("ignore::bayeslaw.inference.diagnostics.ConvergenceWarning")
+def test_cli_fits_and_predicts_cells(sim, tmp_path, capsys, mock_nuts):
+    data = tmp_path / "data.csv"
+    sim.observations.frame.drop(columns="group").to_csv(data, index=False)
+    out = tmp_path / "fit"
+    argv = ["fit", str(data), "--inputs", "D", "--group-col", "model,dataset", "--form", FORM,
+            "--out", str(out), "--draws", "20", "--tune", "20", "--chains", "1",
+            "--quiet"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert load_fit(out).factors == ("model", "dataset")
+    rows = tmp_path / "rows.csv"
+    pd.DataFrame({"model": ["m0", "m9"], "dataset": ["d0", "d0"], "D": [1e4, 1e4]}).to_csv(
+        rows, index=False
+    )
+    capsys.readouterr()
+    assert cli.main(["predict", str(out), "--input", str(rows), "--format", "json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert [r["group_status"] for r in table] == ["new cell", "new level: model='m9'"]
+    assert cli.main(["predict", str(out), "--input", str(rows), "--group", "m1 | d1"]) == 0
+
+
+def test_report_has_a_forest_per_factor(crossed_fit, tmp_path):
+    from bayeslaw.reports.plots.effects import factor_effects
+    from bayeslaw.reports.render import write_report
+
+    written = write_report(crossed_fit, tmp_path / "report")
+    assert {"figures/effects_model.png", "figures/effects_dataset.png"} <= set(written)
+    table = factor_effects(crossed_fit, "dataset")
+    assert len(table) == len(coordinates(crossed_fit.draws.form)) * 3
+    draws = crossed_fit.draws.effects["L_ref"]["dataset"][0]
+    np.testing.assert_allclose(
+        table[table.coordinate == "L_ref"]["median"], np.median(draws, axis=0), rtol=1e-12
+    )
+
+
+# -- slow: a new combination borrows from what is known -------------------------------------
+@pytest.mark.slow
+def test_new_cell_of_known_levels_is_recovered(sim):
+    """The left-out cell m0 | d0 (its model seen on d1, d2; its dataset with m1..m3) is
+    predicted from its levels' effects: close to the truth, inside its 90% interval, and
+    far better than a new group of a one-factor fit, which knows neither level."""
+    kwargs = {"form": FORM, "draws": 500, "tune": 500, "chains": 2, "random_seed": 1,
+              "progressbar": False}  # fmt: skip
+    crossed = fit(sim.observations, **kwargs)
+    plain = load_observations(
+        sim.observations.frame.drop(columns=["model", "dataset"]), inputs=["D"]
+    )
+    one_factor = fit(plain, **kwargs)
+    sizes = np.array([1e3, 1e5])
+    truth = sim.expected_loss("m0 | d0", sizes)
+    a = crossed.predict({"D": sizes}, group="m0 | d0")
+    b = one_factor.predict({"D": sizes}, group="m0 | d0")
+    assert a["group_status"].iloc[0] == "new cell" and not b["seen_group"].any()
+    assert np.all((a["lower"] <= truth) & (truth <= a["upper"]))
+    error_crossed = np.mean((a["mean"] - truth) ** 2)
+    error_plain = np.mean((b["mean"] - truth) ** 2)
+    assert error_crossed < 0.25 * error_plain
+    assert np.all(a["upper"] - a["lower"] < b["upper"] - b["lower"])
+    assert not crossed.record.convergence_problems
