@@ -73,26 +73,39 @@ def publish(result: dict[str, Any], json_path: Path | None, text: str) -> int:
     return 0
 
 
-def real_observations(name: str, *, crossed: bool = False) -> Any:
+#: The crossed factors of the shared datasets built of them (``real_observations(factors=True)``).
+FACTORS = {"sft_finetuning": ("model", "dataset"), "overtraining": ("train_dataset", "eval_set")}
+
+
+def real_observations(name: str, *, crossed: bool = False, factors: bool = False) -> Any:
     """A shared real dataset as the benchmarks read it.
 
     ``sft_finetuning``: groups = (model, dataset), input ``sft_data_size``;
     ``overtraining``: inputs ``params`` and ``tokens``, groups = training corpus on the C4
     validation loss, or with ``crossed`` every (training corpus, validation set) curve; the
-    MoE datasets as saved.
+    MoE datasets as saved. With ``factors`` the curves' two columns are kept as crossed
+    factors (:data:`FACTORS`; the same group labels, ``"a | b"``), else a group is one label.
     """
     import pandas as pd
 
     from bayeslaw.data import load_observations
 
+    groups = FACTORS.get(name) if factors else None
     if name == "sft_finetuning":
         frame = pd.read_csv(DATA / name / "runs.csv")
         frame["group"] = frame["model"] + " | " + frame["dataset"]
+        if groups:
+            frame = frame.drop(columns="group")
         return load_observations(
-            frame, columns={"loss_validation": "sft_loss"}, inputs=["sft_data_size"]
+            frame, columns={"loss_validation": "sft_loss"}, inputs=["sft_data_size"], groups=groups
         )
     if name == "overtraining":
         frame = pd.read_csv(DATA / name / "runs.csv")
+        if groups:
+            return load_observations(
+                frame, columns={"loss_validation": "loss"}, inputs=["params", "tokens"],
+                groups=groups,
+            )  # fmt: skip
         if crossed:
             frame["group"] = frame["train_dataset"] + " | " + frame["eval_set"]
             columns = {"loss_validation": "loss"}

@@ -437,7 +437,16 @@ def sample_prior_predictive(
     for coord in coordinates(spec.form):
         p = spec.priors.coordinates[coord.name]
         mu = rng.normal(p.loc, p.scale, size=(pool, 1))
-        if spec.pooling == "partial":
+        if spec.pooling == "partial" and spec.factors:
+            u = mu + np.zeros((pool, n))
+            for factor, levels in spec.factors:
+                sigma = np.abs(rng.normal(0.0, p.group_scale, size=(pool, 1)))
+                effect = sigma * rng.standard_normal((pool, len(levels)))
+                u = u + effect[:, spec.level_index()[factor]]
+            if spec.interaction:
+                sigma = np.abs(rng.normal(0.0, p.group_scale, size=(pool, 1)))
+                u = u + sigma * rng.standard_normal((pool, n))
+        elif spec.pooling == "partial":
             sigma = np.abs(rng.normal(0.0, p.group_scale, size=(pool, 1)))
             u = mu + sigma * rng.standard_normal((pool, n))
         elif spec.pooling == "none":

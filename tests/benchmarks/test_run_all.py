@@ -8,15 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import run_all
 
+from bayeslaw.data import load_observations
 from bayeslaw.datasets import simulate_moe
 
 BENCH = Path(run_all.__file__).resolve().parent
 MODULES = (
     "baselines", "calibration", "calibration_real", "extrapolation", "fit_timing",
-    "law_latency", "laws", "scale",
+    "law_latency", "laws", "scale", "unseen_groups",
 )  # fmt: skip
 
 
@@ -91,3 +94,44 @@ def test_real_calibration_reads_crossed_curves_and_formats_its_rows(shared_data_
     table = calibration_real.format_result({"settings": {}, "x": {"rows": [row]}})
     assert "single best" in table and "normal" in table
     assert calibration_real.main(["--configs", "cauchy/constant"]) == 1
+
+
+def test_unseen_groups_reads_crossed_curves_and_scores_the_median_fallback(shared_data_dir):
+    import unseen_groups
+
+    sft = unseen_groups.real_observations("sft_finetuning", factors=True)
+    assert sft.factors == ("model", "dataset") and len(sft.groups) == 34
+    plain = unseen_groups.one_factor(sft)
+    assert plain.factors == () and plain.groups == sft.groups
+    picked = unseen_groups.held_out_curves(sft.groups, 4)
+    assert len(picked) == 4 and picked[0] == min(sft.groups) and picked[-1] == max(sft.groups)
+    assert unseen_groups.held_out_curves(sft.groups, None) == sorted(sft.groups)
+    records = [
+        {"crossed": {"sq_error": [1.0, 3.0], "covered": [True, False], "width": [1.0, 1.0],
+                     "divergences": 0, "seconds": 2.0},
+         "one factor": {"sq_error": [4.0, 4.0], "covered": [True, True], "width": [3.0, 3.0],
+                        "divergences": 1, "seconds": 1.0},
+         "median": {"sq_error": [8.0, 8.0]}},
+    ]  # fmt: skip
+    summary = unseen_groups.summarise(records)
+    assert summary["crossed"]["mse"] == 2.0 and summary["crossed"]["mse_over_median"] == 0.25
+    assert summary["crossed"]["cover90"] == 0.5 and summary["one factor"]["divergences"] == 1
+
+
+def test_median_fallback_is_the_law_at_the_other_groups_median(make_record):
+    import unseen_groups
+
+    from bayeslaw.posterior.draws import PosteriorDraws
+    from bayeslaw.posterior.fit import Fit
+
+    draws = PosteriorDraws(
+        form_name="additive(D)", scales={"D": 1.0}, groups=("a", "b", "c", "d"),
+        pooling="none", noise=np.full((1, 4), 0.1),
+        theta={"L_inf": np.array([[1.0, 2.0, 3.0, 10.0]]), "A": np.array([[1.0, 1.0, 2.0, 2.0]]),
+               "alpha": np.array([[0.5, 0.5, 0.5, 0.5]])},
+    )  # fmt: skip
+    point = Fit(make_record(draws, method="map"), draws)
+    test = load_observations(pd.DataFrame({"D": [4.0], "loss": [1.0]}), inputs=["D"],
+                             columns={"loss_validation": "loss"})  # fmt: skip
+    # leaving out "d": medians of a, b, c are L_inf 2, A 1, alpha 0.5 -> 2 + 4**-0.5
+    np.testing.assert_allclose(unseen_groups.median_fallback(point, test, "d"), [2.5])

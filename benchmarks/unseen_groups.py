@@ -1,0 +1,207 @@
+"""Unseen groups: predict a whole curve never fitted, from the curves that were.
+
+Leave one curve out over the shared datasets built of crossed factors (../shared/data):
+
+- ``sft_finetuning``: 34 (model, dataset) curves, the rectified law ``rectified(sft_data_size)``;
+- ``overtraining``: 24 (train_dataset, eval_set) curves, ``chinchilla_tied(params,tokens)``.
+
+For each held-out curve, three predictors of all its rows, fitted to the other curves:
+
+- **crossed**: the crossed-factor model (``load_observations(groups=(a, b))``, partial
+  pooling, NUTS): the held-out cell combines its levels' effects (a level seen in no other
+  curve is drawn from its factor's population);
+- **one factor**: today's one-column model (groups = cells, partial pooling, NUTS): the
+  held-out curve is a new group, the population-level posterior;
+- **median**: the point-fit predictor's fallback: classical per-curve fits (MAP, flat priors,
+  no pooling, so each curve is fitted on its own) and, for the unseen curve, the median of
+  the other curves' coefficients. It gives no interval.
+
+Reported per dataset and predictor: mean squared error over the held-out rows (all curves
+pooled), its ratio to the median fallback's, 90% observation-interval coverage and mean
+width, divergences and seconds; the JSON keeps every curve's numbers.
+
+    python benchmarks/unseen_groups.py [--datasets sft_finetuning,overtraining]
+        [--curves N] [--draws 500 --tune 500 --chains 2] [--json PATH]
+
+``--curves N`` holds out N curves spread evenly over the sorted curve labels (default: all,
+which takes hours on a 2-core machine: two NUTS fits per curve).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import DATA, FACTORS, publish, real_observations, text_table
+
+from bayeslaw import atomic
+from bayeslaw.data import Observations
+from bayeslaw.inference.fitting import fit
+
+REPO = Path(__file__).resolve().parents[1]
+#: dataset -> the law fitted to its curves
+PLAN: dict[str, str] = {
+    "sft_finetuning": "rectified(sft_data_size)",
+    "overtraining": "chinchilla_tied(params,tokens)",
+}
+PREDICTORS = ("crossed", "one factor", "median")
+CI = 0.9
+
+
+def held_out_curves(groups: Sequence[str], n: int | None) -> list[str]:
+    """``n`` curve labels spread evenly over the sorted ``groups`` (all when None)."""
+    ordered = sorted(groups)
+    if n is None or n >= len(ordered):
+        return ordered
+    index = np.unique(np.round(np.linspace(0, len(ordered) - 1, max(n, 1))).astype(int))
+    return [ordered[i] for i in index]
+
+
+def one_factor(obs: Observations) -> Observations:
+    """The same rows with one group column (the cell labels), the factors dropped."""
+    frame = obs.frame.drop(columns=list(obs.factors))
+    return Observations(frame, obs.inputs, obs.target, {}, obs.source, obs.split)
+
+
+def _scores(y: np.ndarray, mean: np.ndarray, lower: Any = None, upper: Any = None) -> dict:
+    out: dict[str, Any] = {"sq_error": ((mean - y) ** 2).tolist()}
+    if lower is not None:
+        out["covered"] = ((lower <= y) & (y <= upper)).tolist()
+        out["width"] = (upper - lower).tolist()
+    return out
+
+
+def _bayes(train: Observations, test: Observations, group: str, sampler: dict) -> dict:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fit(train, **sampler)
+    table = result.predict(test.frame, group=group, ci_prob=CI, kind="observation")
+    y = test.y
+    return {
+        **_scores(
+            y, table["mean"].to_numpy(), table["lower"].to_numpy(), table["upper"].to_numpy()
+        ),
+        "status": str(table["group_status"].iloc[0]),
+        "divergences": int(result.datatree["sample_stats"]["diverging"].sum()),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def median_fallback(point: Any, test: Observations, group: str) -> np.ndarray:
+    """The point-fit predictor's answer for an unseen ``group``: the law at the median of
+    the other groups' fitted coefficients (scaled units; the same scales for every group)."""
+    draws = point.draws
+    others = [i for i, g in enumerate(draws.groups) if g != group]
+    theta = {k: np.array([np.median(v[0, others])]) for k, v in draws.theta.items()}
+    form = draws.form
+    x = form.scale_inputs(test.input_values(), draws.scales)
+    return np.asarray(form(x, theta), dtype=np.float64)
+
+
+def run_dataset(name: str, curves: int | None, sampler: dict[str, Any]) -> dict[str, Any]:
+    """Every held-out curve of ``name`` under the three predictors."""
+    form = PLAN[name]
+    crossed = real_observations(name, factors=True)
+    plain = one_factor(crossed)
+    nuts = {"form": form, "random_seed": 0, "progressbar": False, "check": False, **sampler}
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        point = fit(plain, form=form, method="map", priors="flat", pooling="none", random_seed=0)
+    point_s = time.perf_counter() - start
+    records = []
+    for group in held_out_curves(crossed.groups, curves):
+        mask = (crossed.frame["group"] == group).to_numpy()
+        test = crossed.subset(mask)
+        record = {"curve": group, "rows": int(mask.sum())}
+        record["crossed"] = _bayes(crossed.subset(~mask), test, group, nuts)
+        record["one factor"] = _bayes(plain.subset(~mask), test, group, nuts)
+        record["median"] = _scores(test.y, median_fallback(point, test, group))
+        records.append(record)
+        shown = {p: float(np.mean(record[p]["sq_error"])) for p in PREDICTORS}
+        print(f"{name} {group}: squared error {shown}", file=sys.stderr, flush=True)
+    return {"form": form, "factors": list(FACTORS[name]), "curves": records,
+            "point_fit_s": point_s, "summary": summarise(records)}  # fmt: skip
+
+
+def summarise(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per predictor: pooled mean squared error, its ratio to the median fallback's, 90%
+    coverage and width (Bayesian predictors), divergences and seconds."""
+    out: dict[str, dict[str, float]] = {}
+    for p in PREDICTORS:
+        sq = np.concatenate([r[p]["sq_error"] for r in records])
+        row: dict[str, float] = {"mse": float(sq.mean())}
+        if p != "median":
+            row["cover90"] = float(np.concatenate([r[p]["covered"] for r in records]).mean())
+            row["width90"] = float(np.concatenate([r[p]["width"] for r in records]).mean())
+            row["divergences"] = float(sum(r[p]["divergences"] for r in records))
+            row["seconds"] = float(sum(r[p]["seconds"] for r in records))
+        out[p] = row
+    for row in out.values():
+        row["mse_over_median"] = row["mse"] / out["median"]["mse"]
+    return out
+
+
+def run(
+    *,
+    datasets: Sequence[str] = tuple(PLAN),
+    curves: int | None = None,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    checkpoint: Path | None = None,
+) -> dict[str, Any]:
+    """Leave-one-curve-out on each dataset (see the module docstring); with ``checkpoint``
+    the results so far are written there after each dataset."""
+    sampler = {"draws": draws, "tune": tune, "chains": chains}
+    out: dict[str, Any] = {"settings": {**sampler, "curves": curves, "seed": 0}}
+    for name in datasets:
+        out[name] = run_dataset(name, curves, sampler)
+        if checkpoint is not None:
+            atomic.write_json(checkpoint, out)
+    return out
+
+
+def format_result(result: dict[str, Any]) -> str:
+    rows = []
+    for name, d in result.items():
+        if name == "settings":
+            continue
+        for p, s in d["summary"].items():
+            seconds = s.get("seconds", d["point_fit_s"])
+            rows.append((name, len(d["curves"]), p, s["mse"], s["mse_over_median"],
+                         s.get("cover90", "-"), s.get("width90", "-"),
+                         s.get("divergences", "-"), seconds))  # fmt: skip
+    header = ("dataset", "curves", "predictor", "mse", "mse / median", "cover90", "width90",
+              "div", "s")  # fmt: skip
+    return text_table(header, rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(PLAN), help="comma-separated")
+    parser.add_argument("--curves", type=int, default=None, help="curves held out per dataset")
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=REPO / "bench-results" / "unseen_groups.json")
+    args = parser.parse_args(argv)
+    names = [n for n in args.datasets.split(",") if n]
+    unknown = sorted(set(names) - set(PLAN))
+    if unknown or not DATA.is_dir():
+        print(f"skipped: unknown {unknown} or no {DATA}", file=sys.stderr)
+        return 1
+    result = run(datasets=names, curves=args.curves, draws=args.draws, tune=args.tune,
+                 chains=args.chains, checkpoint=args.json)  # fmt: skip
+    return publish(result, args.json, format_result(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
