@@ -152,7 +152,7 @@ def test_model_has_a_term_per_factor_and_cells():
 def test_centring_is_chosen_per_factor_and_checked():
     obs = _load(_frame())
     spec = ModelSpec.from_observations(obs, form=FORM)
-    # 3 models, 2 datasets, 6 cells: only the cells reach the centring threshold
+    # 3 models, 2 datasets, 6 cells: the cells are centred, the factors never (by rule)
     assert spec.centered == ("L_ref:cell", "A_slope:cell")
     spec = ModelSpec.from_observations(obs, form=FORM, centered=["L_ref:model"])
     assert spec.centered == ("L_ref:model",)

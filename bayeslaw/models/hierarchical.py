@@ -39,7 +39,8 @@ a zero-sum part as above (non-centred), or sampled directly (centred: ``centered
 levels' effects and draws a new :math:`b`; a new level draws its effect from
 :math:`\mathcal N(0, \sigma_{c,f})`. Named variables: ``<coord>_<factor>_effect`` (dims the
 factor's levels), ``<coord>_<factor>_sigma``, ``<coord>_sigma`` (cells), ``<coord>_mu``.
-The rule :func:`auto_centered` is applied per factor, by its number of levels.
+The automatic rule (:func:`auto_centered_crossed`) centres the cells' level and first slope
+from :data:`CENTER_MIN_GROUPS` cells on and keeps every factor's effects non-centred.
 
 **Likelihoods**: ``"normal"`` and ``"student_t"`` put errors on the loss;
 ``"lognormal"`` and ``"student_t_log"`` on ``log(loss)`` (the relative errors the field fits
@@ -232,13 +233,14 @@ def auto_centered_crossed(
     n_cells: int,
     interaction: bool,
 ) -> tuple[str, ...]:
-    """:func:`auto_centered` per term of a crossed model: a factor's effects (or the cells'
-    offsets) are centred for the best-measured coordinates from :data:`CENTER_MIN_GROUPS`
-    levels (cells) on, non-centred below."""
-    parts = [(f, len(levels)) for f, levels in factors]
-    if interaction:
-        parts.append(("cell", n_cells))
-    return tuple(f"{c}:{part}" for part, n in parts for c in auto_centered(form, n))
+    """:func:`auto_centered` for a crossed model, applied to the cells: each cell's curve
+    measures its own offset directly, so from :data:`CENTER_MIN_GROUPS` cells on the cells'
+    level and first slope are centred. A factor's effects are seen only through the cells
+    that share a level, behind the cells' own spread: they stay non-centred (measured on
+    ``overtraining``, 24 cells: centring the 8 validation sets' effects as well left R-hat
+    at 1.04 and a bulk ESS of 37 in 2 x 300 draws)."""
+    del factors  # the factors' effects stay non-centred whatever their number of levels
+    return tuple(f"{c}:cell" for c in auto_centered(form, n_cells)) if interaction else ()
 
 
 def auto_centered(form: LawForm, n_groups: int) -> tuple[str, ...]:
