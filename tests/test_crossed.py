@@ -152,8 +152,8 @@ def test_model_has_a_term_per_factor_and_cells():
 def test_centring_is_chosen_per_factor_and_checked():
     obs = _load(_frame())
     spec = ModelSpec.from_observations(obs, form=FORM)
-    # 3 models, 2 datasets, 6 cells: the cells are centred, the factors never (by rule)
-    assert spec.centered == ("L_ref:cell", "A_slope:cell")
+    # 3 models, 2 datasets, 6 cells: the cells' level is centred, nothing else (by rule)
+    assert spec.centered == ("L_ref:cell",)
     spec = ModelSpec.from_observations(obs, form=FORM, centered=["L_ref:model"])
     assert spec.centered == ("L_ref:model",)
     build_model(obs, spec)
