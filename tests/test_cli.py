@@ -262,6 +262,9 @@ def test_fit_an_expression_over_named_inputs(tmp_path, capsys):
 
 
 @pytest.mark.slow  # six MAP fits and three reports: a minute or more
+# MAP intervals carry the noise only, so the held-out check behind the weights may say, by a
+# CalibrationWarning, that the dominant form covered few held-out runs: plumbing is tested here
+@pytest.mark.filterwarnings("ignore::bayeslaw.errors.CalibrationWarning")
 def test_fit_average_with_a_log_likelihood_then_predict_and_report(data_csv, tmp_path, capsys):
     """--form average (MAP, lognormal, scaled noise): saved as an average, predicted with
     the mixture, reported per form."""

@@ -50,15 +50,17 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
     population = None
     effects = None
     names = [c.name for c in coordinates(spec.form)]
-    if spec.pooling == "partial":
-        cells = spec.interaction or not spec.factors
+    crossed = bool(spec.factors) and spec.pooling == "partial"
+    if spec.pooling == "partial" and not crossed:
+        population = {c: (flat(f"{c}_mu"), flat(f"{c}_sigma")) for c in names}
+    if crossed:
+        # a new cell's offset and a new level's effect are drawn with the terms' spreads
         population = {
-            c: (flat(f"{c}_mu"), flat(f"{c}_sigma") if cells else np.zeros_like(flat(f"{c}_mu")))
+            c: (flat(f"{c}_mu"), flat(f"{c}_spread") if spec.interaction else 0 * flat(f"{c}_mu"))
             for c in names
         }
-    if spec.factors and spec.pooling == "partial":
         effects = {
-            c: {f: (flat(f"{c}_{f}_effect"), flat(f"{c}_{f}_sigma")) for f in spec.factor_names}
+            c: {f: (flat(f"{c}_{f}_effect"), flat(f"{c}_{f}_spread")) for f in spec.factor_names}
             for c in names
         }
     return PosteriorDraws(

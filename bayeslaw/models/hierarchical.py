@@ -33,14 +33,16 @@ a cell ``g`` with levels :math:`l_f(g)` gets
 .. math:: u_{c,g} = \mu_c + \sum_f a_{c,f}[l_f(g)] + b_{c,g}, \qquad
    a_{c,f}[l] \sim \mathcal N(0, \sigma_{c,f}), \quad b_{c,g} \sim \mathcal N(0, \sigma_{c})
 
-(``interaction=False`` drops the cell term :math:`b`), every term split into its mean and
-a zero-sum part as above (non-centred), or sampled directly (centred: ``centered`` entries
-``"<coord>:<factor>"``; ``"<coord>:cell"`` samples each cell's coordinate around the sum of
-its levels' effects, :math:`u_{c,g} \sim \mathcal N(\mu_c + \sum_f a_{c,f}, \sigma_c)`).
+(``interaction=False`` drops the cell term :math:`b`), every term a zero-sum deviation from
+the observed levels' mean, which :math:`\mu_c` absorbs (non-centred; a new level deviates
+by :math:`\sigma\sqrt{1 + 1/L}`, see :func:`_crossed_term`), or sampled directly
+(centred: ``centered`` entries ``"<coord>:<factor>"``; ``"<coord>:cell"`` samples each
+cell's coordinate around the sum of its levels' effects,
+:math:`u_{c,g} \sim \mathcal N(\mu_c + \sum_f a_{c,f}, \sigma_c)`).
 A new cell of known levels then combines its levels' effects and draws a new :math:`b`;
-a new level draws its effect from :math:`\mathcal N(0, \sigma_{c,f})`. Named variables:
-``<coord>_<factor>_effect`` (dims the factor's levels), ``<coord>_<factor>_sigma``,
-``<coord>_sigma`` (cells), ``<coord>_mu``.
+a new level draws its effect with its factor's spread. Named variables:
+``<coord>_<factor>_effect`` (dims the factor's levels), ``<coord>_<factor>_sigma`` and
+``_spread`` (a new level's), ``<coord>_sigma`` and ``_spread`` (cells), ``<coord>_mu``.
 The automatic rule (:func:`auto_centered_crossed`) centres the cells' level from
 :data:`CENTER_MIN_GROUPS` cells on and keeps everything else non-centred.
 
@@ -279,15 +281,25 @@ def _pooled_coordinate(name: str, loc: float, scale: float, group_scale: float, 
 
 def _crossed_term(
     name: str, dim: str, group_scale: float, n_levels: int, centred: bool
-) -> tuple[Any, Any, Any]:
-    """One term of a crossed coordinate: its scale, its effects (one per level of ``dim``)
-    and the part of their mean that the grand mean absorbs (0 when centred)."""
+) -> tuple[Any, Any]:
+    r"""One term of a crossed coordinate: its effects (one per level of ``dim``) and the
+    spread a new level's effect is drawn with, ``<name>_spread``.
+
+    Non-centred effects are ``sigma`` times a zero-sum normal: deviations from the observed
+    levels' mean, which the population mean absorbs. A new level then deviates from that
+    mean by :math:`\mathcal N(0, \sigma^2 (1 + 1/L))` (exact for normal effects: the new
+    effect and the observed mean are independent). Centred effects are free,
+    :math:`\mathcal N(0, \sigma)`, and a new level's spread is ``sigma``.
+    """
     sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
     if centred:
-        return sigma, pm.Normal(f"{name}_raw", 0.0, sigma, dims=dim), 0.0
-    zbar = pm.Normal(f"{name}_zbar", 0.0, 1.0 / np.sqrt(n_levels))
-    offset = pm.ZeroSumNormal(f"{name}_offset", 1.0, dims=dim)
-    return sigma, sigma * (zbar + offset), sigma * zbar
+        effect = pm.Normal(f"{name}_raw", 0.0, sigma, dims=dim)
+        spread = sigma
+    else:
+        effect = sigma * pm.ZeroSumNormal(f"{name}_offset", 1.0, dims=dim)
+        spread = sigma * np.sqrt(1.0 + 1.0 / n_levels)
+    pm.Deterministic(f"{name}_spread", spread)
+    return effect, spread
 
 
 def _crossed_coordinate(
@@ -296,29 +308,23 @@ def _crossed_coordinate(
     """Partial pooling of one coordinate over crossed factors: ``u`` per cell (link scale),
     the population mean ``<name>_mu`` and each term's effects (see the module docstring)."""
     index = spec.level_index()
-    m = pm.Deterministic(f"{name}_m", loc + scale * pm.Flat(f"{name}_m_std"))
-    u = m * pt.ones(len(spec.groups))
-    absorbed: Any = 0.0
+    mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
+    u = mu * pt.ones(len(spec.groups))
     for factor, levels in spec.factors:
         centred = f"{name}:{factor}" in spec.centered
-        _, effect, part = _crossed_term(
-            f"{name}_{factor}", factor, group_scale, len(levels), centred
-        )
+        effect, _ = _crossed_term(f"{name}_{factor}", factor, group_scale, len(levels), centred)
         effect = pm.Deterministic(f"{name}_{factor}_effect", effect, dims=factor)
         u = u + effect[index[factor]]
-        absorbed = absorbed + part
     if spec.interaction and f"{name}:cell" in spec.centered:
         # centred cells around their levels' sum: the data pin each cell directly, and the
         # effects are a regression on the cells (an offset N(0, sigma) added to the sum
         # instead would trade off against the effects)
         sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
+        pm.Deterministic(f"{name}_spread", sigma)
         u = pm.Normal(f"{name}_cell", u, sigma, dims="group")
     elif spec.interaction:
-        _, effect, part = _crossed_term(name, "group", group_scale, len(spec.groups), False)
+        effect, _ = _crossed_term(name, "group", group_scale, len(spec.groups), False)
         u = u + effect
-        absorbed = absorbed + part
-    mu = pm.Deterministic(f"{name}_mu", m - absorbed)
-    pm.Potential(f"{name}_mu_prior", pm.logp(pm.Normal.dist(loc, scale), mu))
     return u
 
 
