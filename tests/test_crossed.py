@@ -150,6 +150,17 @@ def test_model_has_a_term_per_factor_and_cells():
         assert f"{coord.name}_model_sigma" in names
 
 
+def test_cell_offsets_on_named_coordinates():
+    obs = _load(_frame())
+    spec = ModelSpec.from_observations(obs, form=FORM, interaction=["L_ref"])
+    assert spec.interaction == ("L_ref",)
+    names = {v.name for v in build_model(obs, spec).free_RVs}
+    assert "L_ref_sigma" in names and "A_slope_sigma" not in names
+    for bad in (["nope"], "L_ref", [1]):
+        with pytest.raises(PriorError, match="interaction"):
+            ModelSpec.from_observations(obs, form=FORM, interaction=bad)
+
+
 def test_centring_is_chosen_per_factor_and_checked():
     obs = _load(_frame())
     spec = ModelSpec.from_observations(obs, form=FORM)

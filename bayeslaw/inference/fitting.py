@@ -56,7 +56,10 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
     if crossed:
         # a new cell's offset and a new level's effect are drawn with the terms' spreads
         population = {
-            c: (flat(f"{c}_mu"), flat(f"{c}_spread") if spec.interaction else 0 * flat(f"{c}_mu"))
+            c: (
+                flat(f"{c}_mu"),
+                flat(f"{c}_spread") if c in spec.interaction else 0 * flat(f"{c}_mu"),
+            )
             for c in names
         }
         effects = {
@@ -170,7 +173,7 @@ def _spec(
     likelihood: str,
     noise: str,
     centered: Sequence[str] | None,
-    interaction: bool = True,
+    interaction: bool | Sequence[str] = True,
 ) -> ModelSpec:
     """The model spec, with the arguments that only make sense together checked."""
     if method not in ("nuts", "map"):
@@ -215,7 +218,7 @@ def fit(
     likelihood: str = "normal",
     noise: str = "constant",
     centered: Sequence[str] | None = None,
-    interaction: bool = True,
+    interaction: bool | Sequence[str] = True,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -251,9 +254,10 @@ def fit(
         then the level and the first slope centred); ``()`` keeps every one non-centred.
         MAP always uses non-centred offsets. With crossed factors the entries are
         ``"<coord>:<factor>"`` or ``"<coord>:cell"``, and the rule applies per factor.
-    interaction : bool
+    interaction : bool or sequence of str
         Crossed factors (``Observations.factors``) only: whether each cell gets an offset of
-        its own besides the sum of its levels' effects (see
+        its own besides the sum of its levels' effects, on every coordinate (True), on none
+        (False) or on the coordinates named, e.g. ``("L_ref",)`` (see
         :mod:`bayeslaw.models.hierarchical`).
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).

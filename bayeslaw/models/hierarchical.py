@@ -122,8 +122,9 @@ class ModelSpec:
     noise: Noise = "constant"
     #: Crossed factors: ``((name, levels), ...)``; empty for one group column.
     factors: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    #: With crossed factors, whether each cell has its own offset besides its levels'.
-    interaction: bool = True
+    #: With crossed factors, the coordinates on which each cell has an offset of its own
+    #: besides its levels' effects (every coordinate, by default; () for none).
+    interaction: tuple[str, ...] = ()
 
     @property
     def factor_names(self) -> tuple[str, ...]:
@@ -158,11 +159,12 @@ class ModelSpec:
         likelihood: str = "normal",
         noise: str = "constant",
         centered: Sequence[str] | None = None,
-        interaction: bool = True,
+        interaction: bool | Sequence[str] = True,
     ) -> ModelSpec:
         """``centered``: coordinates to centre under partial pooling (None: the rule of
         :func:`auto_centered`); with crossed factors, ``"<coord>:<factor>"`` or
-        ``"<coord>:cell"`` entries. ``interaction``: crossed factors only, a cell offset."""
+        ``"<coord>:cell"`` entries. ``interaction``: crossed factors only, cell offsets on every
+        coordinate (True), none (False) or the coordinates named."""
         law = get_form(form)
         missing = sorted(set(law.inputs) - set(obs.inputs))
         if missing:
@@ -187,18 +189,17 @@ class ModelSpec:
             )
         scales = {k: reference_scale(v) for k, v in obs.input_values().items() if k in law.inputs}
         factors = tuple((f, obs.levels(f)) for f in obs.factors)
-        if not isinstance(interaction, bool):
-            raise PriorError(f"interaction must be True or False, got {interaction!r}")
+        cells = _cell_coordinates(law, interaction) if factors else ()
         if centered is None:
             if pooling != "partial":
                 chosen: tuple[str, ...] = ()
             elif factors:
-                chosen = auto_centered_crossed(law, factors, len(obs.groups), interaction)
+                chosen = auto_centered_crossed(law, factors, len(obs.groups), cells)
             else:
                 chosen = auto_centered(law, len(obs.groups))
         else:
             chosen = tuple(centered)
-            names = _centrable(law, factors, interaction)
+            names = _centrable(law, factors, cells)
             unknown = sorted(set(chosen) - set(names))
             if unknown:
                 raise PriorError(
@@ -216,26 +217,44 @@ class ModelSpec:
             chosen,
             noise,
             factors,
-            interaction,
+            cells,
         )
 
 
+def _cell_coordinates(form: LawForm, interaction: Any) -> tuple[str, ...]:
+    """``interaction`` as the coordinates that get cell offsets (see ``ModelSpec``)."""
+    names = tuple(c.name for c in coordinates(form))
+    if isinstance(interaction, bool):
+        return names if interaction else ()
+    if isinstance(interaction, str) or not all(isinstance(n, str) for n in interaction):
+        raise PriorError(
+            f"interaction must be True, False or a list of coordinates of {names}, "
+            f"got {interaction!r}"
+        )
+    unknown = sorted(set(interaction) - set(names))
+    if unknown:
+        raise PriorError(
+            f"interaction names unknown coordinates {unknown}; {form.name} has {names}"
+        )
+    return tuple(n for n in names if n in interaction)
+
+
 def _centrable(
-    form: LawForm, factors: Sequence[tuple[str, Sequence[str]]], interaction: bool
+    form: LawForm, factors: Sequence[tuple[str, Sequence[str]]], cells: Sequence[str]
 ) -> list[str]:
     """What ``centered`` may name: coordinates, or with crossed factors their terms."""
     names = [c.name for c in coordinates(form)]
     if not factors:
         return names
-    parts = [f for f, _ in factors] + (["cell"] if interaction else [])
-    return [f"{c}:{part}" for c in names for part in parts]
+    parts = [f for f, _ in factors]
+    return [f"{c}:{part}" for c in names for part in parts] + [f"{c}:cell" for c in cells]
 
 
 def auto_centered_crossed(
     form: LawForm,
     factors: Sequence[tuple[str, Sequence[str]]],
     n_cells: int,
-    interaction: bool,
+    cells: Sequence[str],
 ) -> tuple[str, ...]:
     """The rule for a crossed model: from :data:`CENTER_MIN_GROUPS` cells on, the cells'
     level (``L_ref``) is centred, each cell sampled around the sum of its levels' effects
@@ -245,7 +264,7 @@ def auto_centered_crossed(
     slope too, whose spread between cells is small, R-hat 1.13 and ESS 11; the level alone,
     R-hat 1.025 and ESS 77."""
     del factors  # the factors' effects stay non-centred whatever their number of levels
-    return tuple(f"{c}:cell" for c in auto_centered(form, n_cells)[:1]) if interaction else ()
+    return tuple(f"{c}:cell" for c in auto_centered(form, n_cells)[:1] if c in cells)
 
 
 def auto_centered(form: LawForm, n_groups: int) -> tuple[str, ...]:
@@ -315,14 +334,14 @@ def _crossed_coordinate(
         effect, _ = _crossed_term(f"{name}_{factor}", factor, group_scale, len(levels), centred)
         effect = pm.Deterministic(f"{name}_{factor}_effect", effect, dims=factor)
         u = u + effect[index[factor]]
-    if spec.interaction and f"{name}:cell" in spec.centered:
+    if name in spec.interaction and f"{name}:cell" in spec.centered:
         # centred cells around their levels' sum: the data pin each cell directly, and the
         # effects are a regression on the cells (an offset N(0, sigma) added to the sum
         # instead would trade off against the effects)
         sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
         pm.Deterministic(f"{name}_spread", sigma)
         u = pm.Normal(f"{name}_cell", u, sigma, dims="group")
-    elif spec.interaction:
+    elif name in spec.interaction:
         effect, _ = _crossed_term(name, "group", group_scale, len(spec.groups), False)
         u = u + effect
     return u
@@ -459,7 +478,7 @@ def sample_prior_predictive(
                 sigma = np.abs(rng.normal(0.0, p.group_scale, size=(pool, 1)))
                 effect = sigma * rng.standard_normal((pool, len(levels)))
                 u = u + effect[:, spec.level_index()[factor]]
-            if spec.interaction:
+            if coord.name in spec.interaction:
                 sigma = np.abs(rng.normal(0.0, p.group_scale, size=(pool, 1)))
                 u = u + sigma * rng.standard_normal((pool, n))
         elif spec.pooling == "partial":

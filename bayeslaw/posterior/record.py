@@ -43,7 +43,8 @@ class ModelRecord:
     #: cells have offsets of their own.
     factors: tuple[str, ...] = ()
     levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    interaction: bool = True
+    #: the coordinates with cell offsets (crossed factors)
+    interaction: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class FitRecord:
 
 def _model(data: Mapping[str, Any]) -> ModelRecord:
     fields = dict(data)
-    for key in ("groups", "inputs", "centered", "factors"):
+    for key in ("groups", "inputs", "centered", "factors", "interaction"):
         fields[key] = tuple(fields.get(key, ()))
     fields["levels"] = {k: tuple(v) for k, v in fields.get("levels", {}).items()}
     fields["scales"] = {k: float(v) for k, v in fields["scales"].items()}
