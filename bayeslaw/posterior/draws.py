@@ -73,8 +73,9 @@ class PosteriorDraws:
     levels : dict
         Crossed factor -> its fitted levels, in the factors' order (empty: one group column).
     effects : dict or None
-        Crossed factors: coordinate -> factor -> ``(effects (S, L), sigma (S,))`` on the
-        link scale; ``population`` then holds the grand mean and the cells' spread.
+        Crossed factors: coordinate -> factor -> ``(effects (S, L), spread (S,))`` on the
+        link scale, the spread being what a new level's effect is drawn with;
+        ``population`` then holds the grand mean and a new cell's spread.
     """
 
     form_name: str
