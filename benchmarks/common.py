@@ -64,6 +64,20 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def chosen_datasets(text: str, plan: Any) -> list[str] | None:
+    """The comma-separated ``--datasets`` names, or None (after saying why on stderr) when
+    one is not in ``plan`` or the shared data are absent: what every real-data benchmark's
+    ``main`` checks first."""
+    import sys
+
+    names = [n for n in text.split(",") if n]
+    unknown = sorted(set(names) - set(plan))
+    if unknown or not DATA.is_dir():
+        print(f"skipped: unknown datasets {unknown} or no {DATA}", file=sys.stderr)
+        return None
+    return names
+
+
 def publish(result: dict[str, Any], json_path: Path | None, text: str) -> int:
     """What every benchmark's ``main`` ends with: the JSON written atomically (when
     ``--json`` was given), the table printed; returns the exit status 0."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import DATA, publish, real_observations, text_table
+from common import chosen_datasets, publish, real_observations, text_table
 
 from bayeslaw.data import Observations
 from bayeslaw.evaluation.scoring import score, split_largest
@@ -121,10 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default=",".join(PLAN), help="comma-separated")
     parser.add_argument("--json", type=Path, default=REPO / "bench-results" / "laws.json")
     args = parser.parse_args(argv)
-    names = [n for n in args.datasets.split(",") if n]
-    unknown = sorted(set(names) - set(PLAN))
-    if unknown or not DATA.is_dir():
-        print(f"skipped: unknown datasets {unknown} or no {DATA}", file=sys.stderr)
+    names = chosen_datasets(args.datasets, PLAN)
+    if names is None:
         return 1
     result = run(datasets=names)
     return publish(result, args.json, format_result(result))

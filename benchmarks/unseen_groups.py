@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import DATA, FACTORS, publish, real_observations, text_table
+from common import FACTORS, chosen_datasets, publish, real_observations, text_table
 
 from bayeslaw import atomic
 from bayeslaw.data import Observations
@@ -193,10 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--json", type=Path, default=REPO / "bench-results" / "unseen_groups.json")
     args = parser.parse_args(argv)
-    names = [n for n in args.datasets.split(",") if n]
-    unknown = sorted(set(names) - set(PLAN))
-    if unknown or not DATA.is_dir():
-        print(f"skipped: unknown {unknown} or no {DATA}", file=sys.stderr)
+    names = chosen_datasets(args.datasets, PLAN)
+    if names is None:
         return 1
     result = run(datasets=names, curves=args.curves, draws=args.draws, tune=args.tune,
                  chains=args.chains, checkpoint=args.json)  # fmt: skip
