@@ -12,7 +12,9 @@ data), ``process_s`` (from those imports to the last fit's diagnostics) and
 What a fit's time means depends on the process: the first fit in a fresh process compiles
 everything (``cold``), later ones reuse what PyTensor already compiled (``warm``), and a
 fresh process that finds an earlier one's compiled functions in ``PYTENSOR_FLAGS``'s
-``base_compiledir`` is ``cached``. So ``run_all.py`` runs this file in fresh processes.
+``base_compiledir`` and the sampler's in ``BAYESLAW_CACHE_DIR`` is ``cached``. Each run's
+``cache`` says where its compiled sampler came from (``memory``, ``disk``, ``miss``;
+:mod:`bayeslaw.inference.compiled`). So ``run_all.py`` runs this file in fresh processes.
 
     python benchmarks/fit_timing.py [--data ../shared/data/moe_by_router] [--method nuts]
         [--repeats 2] [--pooling partial] [--priors flat] [--draws 1000] [--tune 1000]
@@ -30,7 +32,7 @@ from typing import Any
 
 from common import DATA, nuts_stats, publish, text_table
 
-RUN_COLUMNS = ("wall_s", "min_ess_bulk", "ess_bulk_per_s", "divergences", "max_r_hat")
+RUN_COLUMNS = ("wall_s", "cache", "min_ess_bulk", "ess_bulk_per_s", "divergences", "max_r_hat")
 
 
 def run(
@@ -80,7 +82,9 @@ def run(
     runs = []
     for _ in range(repeats):
         f = fit(obs, random_seed=0, progressbar=False, check=False, **settings)
-        runs.append({"wall_s": f.wall_time, **(nuts_stats(f) if method == "nuts" else {})})
+        stats = nuts_stats(f) if method == "nuts" else {}
+        runs.append({"wall_s": f.wall_time, "cache": f.record.sampling.compile.get("cache", ""),
+                     **stats})  # fmt: skip
     return {
         "import_s": import_s,
         "runs": runs,

@@ -31,7 +31,7 @@ SAMPLER = "bayeslaw.inference.fitting.sample_posterior"
 MOCK_JITTER = 0.05
 
 
-def mocked_sample_posterior(model, config, random_seed):
+def mocked_sample_posterior(model, config, random_seed, *, key):
     """A stand-in for NUTS with its output's shape: ``config.chains x config.draws`` points
     scattered around the model's initial point in the unconstrained space, mapped to every
     named variable, plus observed data and sample stats (no divergence, no tree-depth hit,
@@ -62,12 +62,13 @@ def mocked_sample_posterior(model, config, random_seed):
         "energy": rng.standard_normal(shape),
     }
     dims = {k: [str(d) for d in v] for k, v in model.named_vars_to_dims.items()}
-    observed = {"loss": np.asarray(model.rvs_to_values[model["loss"]].data)}
-    return from_dict(
+    observed = {"loss": np.asarray(model["loss_observed"].get_value())}
+    tree = from_dict(
         {"posterior": posterior, "sample_stats": stats, "observed_data": observed},
         dims={**dims, "loss": ["obs_id"]},
         coords={k: list(v) for k, v in model.coords.items()},
     )
+    return tree, None
 
 
 @contextlib.contextmanager
@@ -83,6 +84,16 @@ def mock_nuts() -> Iterator[None]:
     """The mocked sampler for one test (see :func:`mocked_sample_posterior`)."""
     with mocked_nuts():
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compile_cache_dir(tmp_path_factory) -> Iterator[Path]:
+    """Real fits save their compiled samplers in a session directory, not the user's
+    cache (``bayeslaw.inference.compiled``); fits within the session still reuse them."""
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("compiled")
+        patch.setenv("BAYESLAW_CACHE_DIR", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

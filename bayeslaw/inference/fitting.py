@@ -18,6 +18,7 @@ import numpy as np
 from bayeslaw._version import __version__
 from bayeslaw.data import Observations, as_observations
 from bayeslaw.errors import DataWarning, FormError, PriorError
+from bayeslaw.inference.compiled import CompileInfo
 from bayeslaw.inference.config import SamplerConfig, check_random_seed
 from bayeslaw.inference.diagnostics import Check, fit_checks, warn_on_failures
 from bayeslaw.inference.map import find_map
@@ -26,7 +27,7 @@ from bayeslaw.inference.pointwise import add_pointwise
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.data_checks import check_group_count, degenerate_data
 from bayeslaw.models.forms import LawForm
-from bayeslaw.models.hierarchical import KAPPA_SCALE, ModelSpec, build_model
+from bayeslaw.models.hierarchical import KAPPA_SCALE, ModelSpec, build_model, structure_key
 from bayeslaw.models.priors import NU_PRIOR
 from bayeslaw.models.registry import DEFAULT_FORM
 from bayeslaw.posterior.draws import PosteriorDraws
@@ -123,6 +124,7 @@ def _record(
     wall: float,
     free_variables: list[str],
     problems: list[Check],
+    compile_info: CompileInfo | None,
 ) -> FitRecord:
     priors = spec.priors.to_dict()
     if spec.heavy_tailed:
@@ -156,7 +158,9 @@ def _record(
     )
     return FitRecord(
         model=model,
-        sampling=SamplingRecord(method, settings, random_seed),
+        sampling=SamplingRecord(
+            method, settings, random_seed, compile_info.to_dict() if compile_info else {}
+        ),
         provenance=provenance,
         free_variables=tuple(free_variables),
         convergence_problems=tuple(str(p) for p in problems),
@@ -271,7 +275,10 @@ def fit(
     -------
     Fit
         Its ``record`` says what was fitted and how; ``wall_time`` is the seconds the fit
-        took (model build, compilation, sampling, pointwise log likelihood, checks).
+        took (model build, compilation, sampling, pointwise log likelihood, checks); with
+        nutpie, ``record.sampling.compile`` says whether the compiled sampler was reused
+        (:mod:`bayeslaw.inference.compiled`: a model of the same structure compiled earlier
+        in this process, or saved on disk by an earlier one).
     """
     observations = as_observations(observations)
     random_seed = check_random_seed(random_seed)
@@ -301,12 +308,13 @@ def fit(
     model = build_model(observations, spec)
     free_variables = [v.name for v in model.free_RVs]
     problems: list[Check] = []
+    compile_info = None
     if method == "map":
         values = find_map(model, n_starts=config.map_starts, random_seed=random_seed)
         tree = _map_tree(values, model, observations)
         posterior_draws = _draws_from_tree(tree, spec)
     else:
-        tree = sample_posterior(model, config, random_seed)
+        tree, compile_info = sample_posterior(model, config, random_seed, key=structure_key(spec))
         _, checks = fit_checks(tree, [*free_variables, *spec.form.parameter_names], ci_prob=CI_PROB)
         problems = [c for c in checks if not c.ok]
         posterior_draws = _draws_from_tree(tree, spec)
@@ -320,6 +328,7 @@ def fit(
         wall=time.perf_counter() - start,
         free_variables=free_variables,
         problems=problems,
+        compile_info=compile_info,
     )
     if check:
         warn_on_failures(problems)

@@ -60,6 +60,8 @@ parameters, exponents bounded to [0.05, 2] (no transform, so MAP sees the bounds
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -94,7 +96,9 @@ __all__ = [
     "ModelSpec",
     "auto_centered",
     "build_model",
+    "model_data",
     "sample_prior_predictive",
+    "structure_key",
 ]
 
 #: ``noise="scaled"``: each input's noise exponent ``kappa ~ HalfNormal(KAPPA_SCALE)``; the
@@ -272,7 +276,7 @@ def auto_centered(form: LawForm, n_groups: int) -> tuple[str, ...]:
     return (LEVEL, form.slopes[0].name) if form.slopes else (LEVEL,)
 
 
-def _centered_coordinate(name: str, loc: float, scale: float, group_scale: float, n: int) -> Any:
+def _centered_coordinate(name: str, loc: Any, scale: Any, group_scale: Any, n: int) -> Any:
     """Centred partial pooling of one coordinate: ``u`` (one per group, link scale)."""
     mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
     sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
@@ -281,7 +285,7 @@ def _centered_coordinate(name: str, loc: float, scale: float, group_scale: float
     return pm.Normal(f"{name}_group", mu, sigma, dims="group")
 
 
-def _pooled_coordinate(name: str, loc: float, scale: float, group_scale: float, n: int) -> Any:
+def _pooled_coordinate(name: str, loc: Any, scale: Any, group_scale: Any, n: int) -> Any:
     """Non-centred partial pooling of one coordinate: ``u`` (one per group, link scale)."""
     # m in prior-standardised units: the initial point (0) sits at the prior's centre
     m = pm.Deterministic(f"{name}_m", loc + scale * pm.Flat(f"{name}_m_std"))
@@ -295,7 +299,7 @@ def _pooled_coordinate(name: str, loc: float, scale: float, group_scale: float, 
     return m + sigma * offset
 
 
-def _crossed_term(name: str, dim: str, group_scale: float, n_levels: int, centred: bool) -> Any:
+def _crossed_term(name: str, dim: str, group_scale: Any, n_levels: int, centred: bool) -> Any:
     r"""One term of a crossed coordinate: its effects (one per level of ``dim``); the
     spread a new level's effect is drawn with is recorded as ``<name>_spread``.
 
@@ -318,15 +322,15 @@ def _crossed_term(name: str, dim: str, group_scale: float, n_levels: int, centre
 
 def _crossed_coordinate(
     spec: ModelSpec,
-    index: Mapping[str, np.ndarray],
+    index: Mapping[str, Any],
     name: str,
-    loc: float,
-    scale: float,
-    group_scale: float,
+    loc: Any,
+    scale: Any,
+    group_scale: Any,
 ) -> Any:
     """Partial pooling of one coordinate over crossed factors: ``u`` per cell (link scale),
     the population mean ``<name>_mu`` and each term's effects (see the module docstring);
-    ``index`` is :meth:`ModelSpec.level_index`."""
+    ``index`` holds :meth:`ModelSpec.level_index` as model data."""
     mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
     u = mu * pt.ones(len(spec.groups))
     for factor, levels in spec.factors:
@@ -347,22 +351,32 @@ def _crossed_coordinate(
     return u
 
 
-def _coordinate_values(spec: ModelSpec, n: int) -> dict[str, Any]:
-    index = spec.level_index()
+def _coordinate_values(
+    spec: ModelSpec, n: int, index: Mapping[str, Any], data: Mapping[str, np.ndarray]
+) -> dict[str, Any]:
+    """Each coordinate per group (law scale); its prior's numbers are the model data
+    ``prior_<coord>`` (loc, scale, group_scale; from ``data``, :func:`model_data`),
+    ``index`` the level index per factor."""
     values = {}
     for coord in coordinates(spec.form):
-        p = spec.priors.coordinates[coord.name]
+        prior = pm.Data(f"prior_{coord.name}", data[f"prior_{coord.name}"])
+        loc, scale, group_scale = prior[0], prior[1], prior[2]
         if spec.pooling == "partial" and spec.factors:
-            u = _crossed_coordinate(spec, index, coord.name, p.loc, p.scale, p.group_scale)
+            u = _crossed_coordinate(spec, index, coord.name, loc, scale, group_scale)
         elif spec.pooling == "partial":
             pool = _centered_coordinate if coord.name in spec.centered else _pooled_coordinate
-            u = pool(coord.name, p.loc, p.scale, p.group_scale, n)
+            u = pool(coord.name, loc, scale, group_scale, n)
         elif spec.pooling == "none":
-            u = p.loc + p.scale * pm.Normal(f"{coord.name}_z", 0.0, 1.0, dims="group")
+            u = loc + scale * pm.Normal(f"{coord.name}_z", 0.0, 1.0, dims="group")
         else:
-            u = (p.loc + p.scale * pm.Normal(f"{coord.name}_z", 0.0, 1.0)) * pt.ones(n)
+            u = (loc + scale * pm.Normal(f"{coord.name}_z", 0.0, 1.0)) * pt.ones(n)
         values[coord.name] = inverse_link(coord, u)
     return values
+
+
+def _prior_numbers(spec: ModelSpec, name: str) -> np.ndarray:
+    p = spec.priors.coordinates[name]
+    return np.array([p.loc, p.scale, p.group_scale], dtype=np.float64)
 
 
 def _flat_law_params(spec: ModelSpec, n: int) -> dict[str, Any]:
@@ -378,11 +392,13 @@ def _flat_law_params(spec: ModelSpec, n: int) -> dict[str, Any]:
     return theta
 
 
-def _floor_potential(l_inf: Any, priors: PriorSet) -> None:
-    (lower, upper), width = priors.floor, priors.floor_width
-    walls = pt.log(pt.sigmoid((l_inf - lower) / width))
-    if upper is not None:
-        walls = walls + pt.log(pt.sigmoid((upper - l_inf) / width))
+def _floor_potential(l_inf: Any, numbers: np.ndarray, upper_wall: bool) -> None:
+    """The floor's soft range; ``numbers`` are the model data ``floor_range`` (lower,
+    upper, wall width; without an upper wall the upper number is unused)."""
+    floor = pm.Data("floor_range", numbers)
+    walls = pt.log(pt.sigmoid((l_inf - floor[0]) / floor[2]))
+    if upper_wall:
+        walls = walls + pt.log(pt.sigmoid((floor[1] - l_inf) / floor[2]))
     pm.Potential("L_inf_range", walls.sum())
 
 
@@ -394,26 +410,39 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
     reference point, on the log scale for the log likelihoods); ``noise_kappa`` (dims
     ``noise_input``) for ``noise="scaled"``; ``nu`` for Student-t; the observed ``loss``.
     Partial pooling adds ``<coord>_mu`` and ``<coord>_sigma``.
+
+    Everything that depends on the data's values rather than on the model's structure
+    (:func:`structure_key`) is a data container (:func:`model_data` names them): the scaled
+    inputs, the losses, the group and level indices and the priors' numbers. A compiled
+    sampler of one model then serves every model of the same structure with new data
+    (:mod:`bayeslaw.inference.compiled`).
     """
     n = len(spec.groups)
     if tuple(obs.groups) != tuple(spec.groups):
         raise PriorError(f"data groups {obs.groups} differ from the spec's {spec.groups}")
-    x = {k: v / spec.scales[k] for k, v in obs.input_values().items() if k in spec.scales}
-    gi = obs.group_index
+    values = model_data(obs, spec)
     coords = {"group": list(spec.groups), "noise_input": list(spec.form.inputs)}
     coords |= {factor: list(levels) for factor, levels in spec.factors}
     with pm.Model(coords=coords) as model:
+        x = {k: pm.Data(f"input_{k}", values[f"input_{k}"]) for k in spec.scales}
+        gi = pm.Data("group_index", values["group_index"])
+        index = {
+            f: pm.Data(f"level_index_{f}", values[f"level_index_{f}"]) for f in spec.factor_names
+        }
+        y = pm.Data("loss_observed", values["loss_observed"])
         if spec.priors.kind == "flat":
             theta = _flat_law_params(spec, n)
             noise = pm.HalfFlat("noise_flat", default_transform=None) * pt.ones(n)
         else:
-            theta = to_law_params(spec.form, _coordinate_values(spec, n))
+            theta = to_law_params(spec.form, _coordinate_values(spec, n, index, values))
             if spec.form.floor is not None:
-                _floor_potential(theta[spec.form.floor], spec.priors)
+                upper_wall = spec.priors.floor[1] is not None
+                _floor_potential(theta[spec.form.floor], values["floor_range"], upper_wall)
+            noise_scale = pm.Data("noise_prior_scale", values["noise_prior_scale"])
             if spec.pooling == "complete":
-                noise = pm.HalfNormal("noise_shared", spec.priors.noise_scale) * pt.ones(n)
+                noise = pm.HalfNormal("noise_shared", noise_scale) * pt.ones(n)
             else:
-                noise = pm.HalfNormal("noise_group", spec.priors.noise_scale, dims="group")
+                noise = pm.HalfNormal("noise_group", noise_scale, dims="group")
         for name in spec.form.parameter_names:
             theta[name] = pm.Deterministic(name, theta[name], dims="group")
         noise = pm.Deterministic("noise", noise, dims="group")
@@ -423,11 +452,60 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
             kappa = pm.HalfNormal("noise_kappa", KAPPA_SCALE, dims="noise_input")
             log_x = pt.stack([pt.log(x[k]) for k in spec.form.inputs], axis=1)
             sigma = sigma * pt.exp(-(log_x * kappa).sum(axis=1))
-        _likelihood(spec, mean, sigma, obs.y)
+        _likelihood(spec, mean, sigma, y)
     return model
 
 
-def _likelihood(spec: ModelSpec, mean: Any, sigma: Any, y: np.ndarray) -> None:
+def model_data(obs: Observations, spec: ModelSpec) -> dict[str, np.ndarray]:
+    """The values of :func:`build_model`'s data containers for ``obs`` under ``spec``:
+    ``input_<name>`` (inputs over their reference scale), ``group_index``,
+    ``level_index_<factor>`` (crossed factors), ``loss_observed``, ``prior_<coord>`` (loc,
+    scale, group_scale), ``floor_range`` (a form with a floor) and ``noise_prior_scale``
+    (the last three not for flat priors)."""
+    values = {
+        f"input_{k}": np.asarray(v, dtype=np.float64) / spec.scales[k]
+        for k, v in obs.input_values().items()
+        if k in spec.scales
+    }
+    values["group_index"] = np.asarray(obs.group_index, dtype=np.int64)
+    values |= {f"level_index_{f}": v for f, v in spec.level_index().items()}
+    values["loss_observed"] = np.asarray(obs.y, dtype=np.float64)
+    if spec.priors.kind != "flat":
+        values |= {f"prior_{c.name}": _prior_numbers(spec, c.name) for c in coordinates(spec.form)}
+        values["noise_prior_scale"] = np.array(spec.priors.noise_scale, dtype=np.float64)
+        if spec.form.floor is not None:
+            (lower, upper), width = spec.priors.floor, spec.priors.floor_width
+            numbers = [lower, lower if upper is None else upper, width]
+            values["floor_range"] = np.array(numbers, dtype=np.float64)
+    return values
+
+
+def structure_key(spec: ModelSpec) -> str:
+    """A digest of what :func:`build_model`'s graph depends on besides its data
+    containers: the law (name, equation, parameters, inputs), pooling, likelihood, noise,
+    prior kind, whether the floor has an upper wall, centring, the number of groups and of
+    each factor's levels, and the cell offsets. Two specs with the same key build models
+    that differ only in :func:`model_data` (and coordinate labels)."""
+    form = spec.form
+    structure = {
+        "form": [form.name, form.equation, list(form.parameter_names), list(form.inputs)],
+        "floor": form.floor,
+        "pooling": spec.pooling,
+        "likelihood": spec.likelihood,
+        "noise": spec.noise,
+        "priors": spec.priors.kind,
+        "floor_upper": spec.priors.floor[1] is not None,
+        "centered": list(spec.centered),
+        "groups": len(spec.groups),
+        "factors": [[name, len(levels)] for name, levels in spec.factors],
+        "interaction": list(spec.interaction),
+        "scales": sorted(spec.scales),
+    }
+    text = json.dumps(structure, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _likelihood(spec: ModelSpec, mean: Any, sigma: Any, y: Any) -> None:
     """The observed ``loss``: Normal or Student-t errors on the loss or on its log."""
     nu = pm.Gamma("nu", **NU_PRIOR) if spec.heavy_tailed else None
     if spec.likelihood == "normal":

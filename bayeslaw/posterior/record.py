@@ -50,12 +50,15 @@ class ModelRecord:
 @dataclass(frozen=True)
 class SamplingRecord:
     """How the posterior was computed: ``method`` ``"nuts"`` or ``"map"``, the sampler's
-    settings (``SamplerConfig`` as a dict for NUTS, ``{"map_starts": n}`` for MAP) and the
-    one random seed."""
+    settings (``SamplerConfig`` as a dict for NUTS, ``{"map_starts": n}`` for MAP), the
+    one random seed, and for nutpie where its compiled sampler came from (``compile``:
+    ``CompileInfo`` as a dict, ``cache`` one of ``"memory"``, ``"disk"``, ``"miss"``;
+    empty for MAP and the other samplers)."""
 
     method: str
     settings: Mapping[str, Any]
     random_seed: int | None
+    compile: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_map(self) -> bool:
