@@ -29,8 +29,10 @@ class SamplerConfig:
         0.98 only removes the last rare divergence of moe_interaction (1 in 4000 draws on
         2 of 5 seeds at 0.95), at no measurable cost in wall time.
     sampler : str
-        NUTS implementation PyMC dispatches to: ``nutpie`` (default), ``pymc``, ``numpyro``
-        or ``blackjax`` (the last two need the ``jax`` extra, ``pip install -e '.[jax]'``,
+        NUTS implementation: ``nutpie`` (default; called directly, its compiled sampler
+        reused per model structure, :mod:`bayeslaw.inference.compiled`), or through
+        :func:`pymc.sample`, compiling every fit: ``pymc``, ``numpyro`` or ``blackjax``
+        (the last two need the ``jax`` extra, ``pip install -e '.[jax]'``,
         which caps blackjax below 1.6: PyMC 6.4 passes ``progress_bar`` on to blackjax
         1.6's NUTS kernel, pymc-devs/pymc#8367). The JAX samplers are the route to GPUs.
     progressbar : bool

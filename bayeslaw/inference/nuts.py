@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+from pymc.util import get_random_generator
 
 from bayeslaw.inference.compiled import CompileInfo, compiled_sampler
 from bayeslaw.inference.config import SamplerConfig
@@ -43,8 +44,9 @@ def sample_posterior(
     import xarray as xr
 
     compiled, info = compiled_sampler(model, key)
-    # nutpie takes one integer seed; without one, a fresh one from the OS
-    seed = random_seed if random_seed is not None else int(np.random.default_rng().integers(2**32))
+    # nutpie takes one integer seed: derived from random_seed as pymc.sample derives it, so
+    # a seed gives the draws it gave through pm.sample (None: a fresh seed)
+    seed = int(get_random_generator(random_seed).spawn(config.chains)[0].integers(2**30))
     start = time.perf_counter()
     tree = nutpie.sample(
         compiled,
