@@ -28,6 +28,17 @@ def test_the_held_out_check_survives_the_round_trip(small_fit):
     assert again == record and again.extrapolation == check
 
 
+def test_the_compile_cache_record_survives_the_round_trip_and_old_records_lack_it(small_fit):
+    info = {"cache": "memory", "key": "abc", "compile_s": 0.002, "note": ""}
+    sampling = dataclasses.replace(small_fit.record.sampling, compile=info)
+    record = dataclasses.replace(small_fit.record, sampling=sampling)
+    again = FitRecord.from_dict(json.loads(json.dumps(record.to_dict())))
+    assert again.sampling.compile == info
+    data = record.to_dict()
+    del data["sampling"]["compile"]  # a record written before the compile cache
+    assert FitRecord.from_dict(data).sampling.compile == {}
+
+
 def _format_1(record: FitRecord) -> dict:
     """The flat ``info`` dict bayeslaw 0.1 wrote (keys as in its fitting.py)."""
     m, s, p = record.model, record.sampling, record.provenance
