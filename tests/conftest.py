@@ -9,11 +9,13 @@ Tiers (``../shared/STYLE.md``): the fast tier checks plumbing on *mocked* poster
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 try:
     import matplotlib
@@ -23,6 +25,10 @@ except ImportError:  # pragma: no cover - matplotlib is a dependency, but keep t
     pass
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis caches the constants it finds in the code under ./.hypothesis even with no
+# example database: keep that out of the working tree too
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="bayeslaw-hypothesis-"))
 
 
 #: Where the fit function looks up its NUTS sampler (patched by the mock).
