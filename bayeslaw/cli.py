@@ -133,6 +133,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from bayeslaw.evaluation.selection import applicable_forms, fit
     from bayeslaw.models.expressions import describe
     from bayeslaw.models.registry import form_from_text
+    from bayeslaw.reports.tables import compile_source
 
     _writable_directory(args.out, "--out")
     if args.form in ("auto", "average"):
@@ -170,7 +171,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         model = component.record.model
         print(f"fitted {component.form_name} ({component.record.method}, {model.pooling} "
               f"pooling, {model.likelihood} likelihood, {model.noise} noise)")  # fmt: skip
-        print(f"on {len(obs)} rows in {component.wall_time:.1f} s; saved to {out}")
+        how = compile_source(component.record)
+        print(f"on {len(obs)} rows in {component.wall_time:.1f} s ({how}); saved to {out}")
         print(component.params().round(6).to_string())
         for problem in component.record.convergence_problems:
             print(f"warning: {problem}", file=sys.stderr)

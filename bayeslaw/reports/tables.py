@@ -75,9 +75,23 @@ def fitting_table(fit: Fit) -> pd.DataFrame:
     rows += [
         ("groups", f"{len(groups)}: {shown}"),
         ("observations", record.provenance.n_observations),
-        ("wall time", f"{record.wall_time_s:.1f} s (build, compile, fit)"),
+        ("wall time", f"{record.wall_time_s:.1f} s (build, {compile_source(record)}, fit)"),
     ]
     return _settings(rows)
+
+
+#: What ``record.sampling.compile["cache"]`` means (:mod:`bayeslaw.inference.compiled`).
+COMPILE_SOURCES = {
+    "memory": "sampler reused from this process",
+    "disk": "sampler read from the compile cache",
+    "miss": "sampler compiled",
+}
+
+
+def compile_source(record: Any) -> str:
+    """Where a fit's compiled sampler came from, in words (``compile`` for MAP and the
+    samplers that compile every fit)."""
+    return COMPILE_SOURCES.get(record.sampling.compile.get("cache", ""), "compile")
 
 
 def priors_table(fit: Fit) -> pd.DataFrame:

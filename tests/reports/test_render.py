@@ -193,3 +193,22 @@ def test_the_fitting_table_shows_the_held_out_check_and_warns_when_it_is_poor(sm
     assert "warning" not in good.index and good["noise"] == "one sd per group"
     assert "covered 40% of those runs" in table(0.4)["warning"]
     assert "held-out check (largest training size)" not in fitting_table(small_fit).index
+
+
+@pytest.mark.parametrize(
+    ("cache", "words"),
+    [("memory", "sampler reused from this process"),
+     ("disk", "sampler read from the compile cache"),
+     ("miss", "sampler compiled"), (None, "compile")],
+)  # fmt: skip
+def test_settings_say_where_the_sampler_came_from(tiny_fit: Fit, cache, words):
+    import dataclasses
+
+    from bayeslaw.reports.tables import fitting_table
+
+    info = {} if cache is None else {"cache": cache, "key": "k", "compile_s": 0.0, "note": ""}
+    sampling = dataclasses.replace(tiny_fit.record.sampling, compile=info)
+    record = dataclasses.replace(tiny_fit.record, sampling=sampling)
+    fit = dataclasses.replace(tiny_fit, record=record)
+    wall = fitting_table(fit).loc["wall time", "value"]
+    assert wall.endswith(f"s (build, {words}, fit)")
