@@ -44,8 +44,8 @@ def sample_posterior(
     import xarray as xr
 
     compiled, info = compiled_sampler(model, key)
-    # nutpie takes one integer seed: derived from random_seed as pymc.sample derives it, so
-    # a seed gives the draws it gave through pm.sample (None: a fresh seed)
+    # nutpie takes one integer seed, derived from random_seed as pymc.sample derived it
+    # before fits called nutpie directly (None: a fresh seed)
     seed = int(get_random_generator(random_seed).spawn(config.chains)[0].integers(2**30))
     start = time.perf_counter()
     tree = nutpie.sample(
