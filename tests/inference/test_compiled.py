@@ -58,6 +58,22 @@ def test_key_counts_groups_and_levels():
     assert structure_key(spec) != structure_key(fewer)
 
 
+def test_key_names_the_factors():
+    """Factors name the model's variables and dims: same level counts, other names, other
+    key."""
+    from bayeslaw.data import load_observations
+
+    crossed = simulate_crossed(seed=0).observations
+    frame = crossed.frame.drop(columns="group").rename(
+        columns={"model": "corpus", "dataset": "eval_set"}
+    )
+    renamed = load_observations(frame, inputs=["D"], groups=("corpus", "eval_set"))
+    spec = ModelSpec.from_observations(crossed, form="rectified(D)")
+    other = ModelSpec.from_observations(renamed, form="rectified(D)")
+    assert [len(v) for _, v in spec.factors] == [len(v) for _, v in other.factors]
+    assert structure_key(spec) != structure_key(other)
+
+
 def test_model_data_are_the_models_data_containers():
     obs = _obs(0)
     spec = _spec(obs)
