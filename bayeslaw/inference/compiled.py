@@ -53,6 +53,7 @@ __all__ = [
     "cache_dir",
     "clear_memory",
     "compiled_sampler",
+    "package_versions",
 ]
 
 #: Environment variable naming the on-disk cache directory; ``off`` (or empty) disables it.
@@ -120,14 +121,21 @@ def clear_memory() -> None:
         _MEMORY.clear()
 
 
-def _environment_digest() -> str:
-    versions = [sys.version, __version__]
-    for name in KEYED_PACKAGES:
+def package_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Installed versions of the packages ``names`` (those not installed left out)."""
+    out = {}
+    for name in names:
         try:
-            versions.append(f"{name}={metadata.version(name)}")
+            out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            versions.append(f"{name}=absent")
-    return hashlib.sha256("|".join(versions).encode()).hexdigest()[:16]
+            continue
+    return out
+
+
+def _environment_digest() -> str:
+    versions = package_versions(KEYED_PACKAGES)
+    text = "|".join([sys.version, __version__, *(f"{k}={v}" for k, v in versions.items())])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _disk_path(key: str) -> Path | None:

@@ -10,7 +10,6 @@ import datetime as dt
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from importlib import metadata
 from typing import Any, Literal
 
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from bayeslaw._version import __version__
 from bayeslaw.data import Observations, as_observations
 from bayeslaw.errors import DataWarning, FormError, PriorError
-from bayeslaw.inference.compiled import CompileInfo
+from bayeslaw.inference.compiled import CompileInfo, package_versions
 from bayeslaw.inference.config import SamplerConfig, check_random_seed
 from bayeslaw.inference.diagnostics import Check, fit_checks, warn_on_failures
 from bayeslaw.inference.map import find_map
@@ -104,16 +103,6 @@ def _map_tree(values: Mapping[str, np.ndarray], model: Any, obs: Observations) -
     )
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
 def _record(
     spec: ModelSpec,
     obs: Observations,
@@ -154,7 +143,7 @@ def _record(
         bayeslaw_version=__version__,
         wall_time_s=wall,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        versions=_versions(),
+        versions=package_versions(VERSIONED),
     )
     return FitRecord(
         model=model,

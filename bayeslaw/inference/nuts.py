@@ -12,11 +12,12 @@ from pymc.util import get_random_generator
 
 from bayeslaw.inference.compiled import CompileInfo, compiled_sampler
 from bayeslaw.inference.config import SamplerConfig
+from bayeslaw.inference.pointwise import OBSERVED
 
 __all__ = ["sample_posterior"]
 
-#: The observed variable and its data container in :func:`bayeslaw.models.hierarchical.build_model`.
-OBSERVED, OBSERVED_DATA = "loss", "loss_observed"
+#: The observed variable's data container in :func:`bayeslaw.models.hierarchical.build_model`.
+OBSERVED_DATA = "loss_observed"
 
 
 def sample_posterior(
