@@ -21,19 +21,23 @@ pooled), its ratio to the median fallback's, 90% observation-interval coverage a
 width, divergences and seconds; the JSON keeps every curve's numbers.
 
     python benchmarks/unseen_groups.py [--datasets sft_finetuning,overtraining]
-        [--curves N] [--draws 500 --tune 500 --chains 2] [--json PATH]
+        [--curves N] [--predictors crossed,one factor] [--draws 500 --tune 500 --chains 2]
+        [--json PATH]
 
 ``--curves N`` holds out N curves spread evenly over the sorted curve labels (default: all,
-which takes hours on a 2-core machine: two NUTS fits per curve).
+which takes hours on a 2-core machine: two NUTS fits per curve); ``--predictors`` names the
+Bayesian predictors to fit (the median fallback, one MAP fit per dataset, always runs). The
+JSON is rewritten after every curve, so a long run that is stopped keeps what it measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +55,7 @@ PLAN: dict[str, str] = {
     "overtraining": "chinchilla_tied(params,tokens)",
 }
 PREDICTORS = ("crossed", "one factor", "median")
+BAYESIAN = PREDICTORS[:2]
 CI = 0.9
 
 
@@ -105,8 +110,15 @@ def median_fallback(point: Any, test: Observations, group: str) -> np.ndarray:
     return np.asarray(form(x, theta), dtype=np.float64)
 
 
-def run_dataset(name: str, curves: int | None, sampler: dict[str, Any]) -> dict[str, Any]:
-    """Every held-out curve of ``name`` under the three predictors."""
+def run_dataset(
+    name: str,
+    curves: int | None,
+    sampler: dict[str, Any],
+    predictors: Sequence[str] = BAYESIAN,
+    on_curve: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Every held-out curve of ``name`` under the median fallback and the Bayesian
+    ``predictors``; ``on_curve`` is handed the dataset's results so far after each curve."""
     form = PLAN[name]
     crossed = real_observations(name, factors=True)
     plain = one_factor(crossed)
@@ -116,26 +128,33 @@ def run_dataset(name: str, curves: int | None, sampler: dict[str, Any]) -> dict[
         warnings.simplefilter("ignore")
         point = fit(plain, form=form, method="map", priors="flat", pooling="none", random_seed=0)
     point_s = time.perf_counter() - start
-    records = []
+    data = {"crossed": crossed, "one factor": plain}
+    records: list[dict[str, Any]] = []
+    out: dict[str, Any] = {}
     for group in held_out_curves(crossed.groups, curves):
         mask = (crossed.frame["group"] == group).to_numpy()
         test = crossed.subset(mask)
-        record = {"curve": group, "rows": int(mask.sum())}
-        record["crossed"] = _bayes(crossed.subset(~mask), test, group, nuts)
-        record["one factor"] = _bayes(plain.subset(~mask), test, group, nuts)
+        record: dict[str, Any] = {"curve": group, "rows": int(mask.sum())}
+        for p in predictors:
+            record[p] = _bayes(data[p].subset(~mask), test, group, nuts)
         record["median"] = _scores(test.y, median_fallback(point, test, group))
         records.append(record)
-        shown = {p: float(np.mean(record[p]["sq_error"])) for p in PREDICTORS}
-        print(f"{name} {group}: squared error {shown}", file=sys.stderr, flush=True)
-    return {"form": form, "factors": list(FACTORS[name]), "curves": records,
-            "point_fit_s": point_s, "summary": summarise(records)}  # fmt: skip
+        mse = {p: float(np.mean(record[p]["sq_error"])) for p in PREDICTORS if p in record}
+        print(f"{name} {group}: squared error {mse}", file=sys.stderr, flush=True)
+        out = {
+            "form": form, "factors": list(FACTORS[name]), "predictors": list(predictors),
+            "curves": records, "point_fit_s": point_s, "summary": summarise(records),
+        }  # fmt: skip
+        if on_curve is not None:
+            on_curve(out)
+    return out
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Per predictor: pooled mean squared error, its ratio to the median fallback's, 90%
     coverage and width (Bayesian predictors), divergences and seconds."""
     out: dict[str, dict[str, float]] = {}
-    for p in PREDICTORS:
+    for p in (p for p in PREDICTORS if p in records[0]):
         sq = np.concatenate([r[p]["sq_error"] for r in records])
         row: dict[str, float] = {"mse": float(sq.mean())}
         if p != "median":
@@ -156,16 +175,21 @@ def run(
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
+    predictors: Sequence[str] = BAYESIAN,
     checkpoint: Path | None = None,
 ) -> dict[str, Any]:
     """Leave-one-curve-out on each dataset (see the module docstring); with ``checkpoint``
-    the results so far are written there after each dataset."""
+    the results so far are written there after each curve."""
     sampler = {"draws": draws, "tune": tune, "chains": chains}
     out: dict[str, Any] = {"settings": {**sampler, "curves": curves, "seed": 0}}
-    for name in datasets:
-        out[name] = run_dataset(name, curves, sampler)
+
+    def save(name: str, partial: dict[str, Any]) -> None:
+        out[name] = partial
         if checkpoint is not None:
             atomic.write_json(checkpoint, out)
+
+    for name in datasets:
+        out[name] = run_dataset(name, curves, sampler, predictors, functools.partial(save, name))
     return out
 
 
@@ -188,16 +212,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(PLAN), help="comma-separated")
     parser.add_argument("--curves", type=int, default=None, help="curves held out per dataset")
+    parser.add_argument(
+        "--predictors", default=",".join(BAYESIAN), help=f"comma-separated, of {BAYESIAN}"
+    )
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--json", type=Path, default=REPO / "bench-results" / "unseen_groups.json")
     args = parser.parse_args(argv)
     names = chosen_datasets(args.datasets, PLAN)
-    if names is None:
+    predictors = [p for p in args.predictors.split(",") if p]
+    if names is None or not set(predictors) <= set(BAYESIAN):
+        if names is not None:
+            print(f"unknown predictors {predictors}; choose from {BAYESIAN}", file=sys.stderr)
         return 1
     result = run(datasets=names, curves=args.curves, draws=args.draws, tune=args.tune,
-                 chains=args.chains, checkpoint=args.json)  # fmt: skip
+                 chains=args.chains, predictors=predictors, checkpoint=args.json)  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

@@ -135,3 +135,21 @@ def test_median_fallback_is_the_law_at_the_other_groups_median(make_record):
                              columns={"loss_validation": "loss"})  # fmt: skip
     # leaving out "d": medians of a, b, c are L_inf 2, A 1, alpha 0.5 -> 2 + 4**-0.5
     np.testing.assert_allclose(unseen_groups.median_fallback(point, test, "d"), [2.5])
+
+
+def test_crossed_sampling_reads_centring_choices_and_a_fits_quality(small_fit):
+    import crossed_sampling
+
+    assert crossed_sampling.centring("auto") is None
+    assert crossed_sampling.centring("none") == ()
+    assert crossed_sampling.centring("L_ref:cell,B:model") == ("L_ref:cell", "B:model")
+    row = crossed_sampling.quality(small_fit)
+    summary = small_fit.datatree["sample_stats"]
+    assert row["divergences"] == int(summary["diverging"].sum())
+    assert row["max_r_hat"] >= 1.0 - 1e-9 and row["min_ess_bulk"] > 0
+    assert len(row["worst_r_hat"]) == 3 and "R-hat" in row["verdicts"]
+    table = crossed_sampling.format_result(
+        {"settings": {}, "sft_finetuning": {"rows": [{"choice": "auto", **row}]}}
+    )
+    assert "sft_finetuning" in table and "auto" in table
+    assert crossed_sampling.main(["--datasets", "nowhere"]) == 1

@@ -1,0 +1,133 @@
+"""Sampling quality of the crossed-factor model on the real crossed datasets, at default
+settings (4 chains x 1000 draws after 1000 tuning steps, target_accept 0.98).
+
+Every curve of ``sft_finetuning`` (model x dataset, ``rectified(sft_data_size)``) and
+``overtraining`` (train_dataset x eval_set, ``chinchilla_tied(params,tokens)``) is fitted
+once with ``groups=(a, b)``, partial pooling and each centring choice asked for (default: the
+automatic rule), and :func:`bayeslaw.reports.diagnose_fit`'s summary is read: the largest
+R-hat, the smallest bulk and tail ESS (over every free variable and law parameter), the
+divergences, the smallest E-BFMI, each check's verdict, the three variables with the
+largest R-hat, and the fit's wall time.
+
+    python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
+        [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--json PATH]
+
+``--centered`` takes ``;``-separated choices, each ``auto`` (the rule), ``none`` (every term
+non-centred) or a comma-separated list of ``<coord>:<factor|cell>`` names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import chosen_datasets, publish, real_observations, text_table
+
+from bayeslaw.inference.fitting import fit
+from bayeslaw.reports.diagnostics import diagnose_fit
+
+REPO = Path(__file__).resolve().parents[1]
+#: dataset -> the law fitted to its curves (as in benchmarks/unseen_groups.py)
+PLAN: dict[str, str] = {
+    "sft_finetuning": "rectified(sft_data_size)",
+    "overtraining": "chinchilla_tied(params,tokens)",
+}
+
+
+def centring(choice: str) -> tuple[str, ...] | None:
+    """``--centered``'s one choice as ``fit``'s ``centered`` (None: the automatic rule)."""
+    if choice == "auto":
+        return None
+    if choice == "none":
+        return ()
+    return tuple(n for n in choice.split(",") if n)
+
+
+def quality(result: Any) -> dict[str, Any]:
+    """What the benchmark reports of one NUTS fit (see the module docstring)."""
+    import arviz_stats as azs
+
+    report = diagnose_fit(result)
+    summary = report.summary
+    worst = summary.sort_values("r_hat", ascending=False).head(3)
+    return {
+        "max_r_hat": float(summary["r_hat"].max()),
+        "min_ess_bulk": float(summary["ess_bulk"].min()),
+        "min_ess_tail": float(summary["ess_tail"].min()),
+        "divergences": int(result.datatree["sample_stats"]["diverging"].sum()),
+        "min_bfmi": float(np.min(azs.bfmi(result.datatree)["energy"].values)),
+        "worst_r_hat": [f"{i} {r:.3f}" for i, r in zip(worst.index, worst["r_hat"], strict=True)],
+        "verdicts": {c.name: c.verdict for c in report.checks},
+        "centered": list(result.record.model.centered),
+        "seconds": float(result.wall_time),
+    }
+
+
+def run(
+    *,
+    datasets: tuple[str, ...] | list[str] = tuple(PLAN),
+    centered: tuple[str, ...] = ("auto",),
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+) -> dict[str, Any]:
+    sampler = {"draws": draws, "tune": tune, "chains": chains}
+    out: dict[str, Any] = {"settings": {**sampler, "seed": 0}}
+    for name in datasets:
+        obs = real_observations(name, factors=True)
+        rows = []
+        for choice in centered:
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = fit(obs, form=PLAN[name], centered=centring(choice), random_seed=0,
+                             progressbar=False, check=False, **sampler)  # fmt: skip
+            row = {"choice": choice, **quality(result)}
+            row["process_s"] = time.perf_counter() - start
+            print(f"{name} {choice}: {row}", file=sys.stderr, flush=True)
+            rows.append(row)
+        out[name] = {"form": PLAN[name], "cells": len(obs.groups), "rows": rows}
+    return out
+
+
+def format_result(result: dict[str, Any]) -> str:
+    table = []
+    for name, d in result.items():
+        if name == "settings":
+            continue
+        for r in d["rows"]:
+            table.append((name, r["choice"], r["max_r_hat"], r["min_ess_bulk"],
+                          r["min_ess_tail"], r["divergences"], r["min_bfmi"], r["seconds"],
+                          "; ".join(r["worst_r_hat"])))  # fmt: skip
+    header = ("dataset", "centered", "max R-hat", "min ESS bulk", "min ESS tail", "div",
+              "min E-BFMI", "s", "largest R-hat")  # fmt: skip
+    return text_table(header, table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(PLAN), help="comma-separated")
+    parser.add_argument("--centered", default="auto", help="';'-separated centring choices")
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument(
+        "--json", type=Path, default=REPO / "bench-results" / "crossed_sampling.json"
+    )
+    args = parser.parse_args(argv)
+    names = chosen_datasets(args.datasets, PLAN)
+    if names is None:
+        return 1
+    choices = tuple(c for c in args.centered.split(";") if c)
+    result = run(datasets=names, centered=choices, draws=args.draws, tune=args.tune,
+                 chains=args.chains)  # fmt: skip
+    return publish(result, args.json, format_result(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
