@@ -108,7 +108,7 @@ def test_unseen_groups_reads_crossed_curves_and_scores_the_median_fallback(share
     assert unseen_groups.held_out_curves(sft.groups, None) == sorted(sft.groups)
     records = [
         {"crossed": {"sq_error": [1.0, 3.0], "covered": [True, False], "width": [1.0, 1.0],
-                     "divergences": 0, "seconds": 2.0},
+                     "divergences": 0, "seconds": 2.0, "sq_error_median": [0.5, 0.5]},
          "one factor": {"sq_error": [4.0, 4.0], "covered": [True, True], "width": [3.0, 3.0],
                         "divergences": 1, "seconds": 1.0},
          "median": {"sq_error": [8.0, 8.0]}},
@@ -116,6 +116,12 @@ def test_unseen_groups_reads_crossed_curves_and_scores_the_median_fallback(share
     summary = unseen_groups.summarise(records)
     assert summary["crossed"]["mse"] == 2.0 and summary["crossed"]["mse_over_median"] == 0.25
     assert summary["crossed"]["cover90"] == 0.5 and summary["one factor"]["divergences"] == 1
+    # the predictive median's squared error, where recorded
+    assert summary["crossed"]["mse_at_median"] == 0.5 and "mse_at_median" not in summary["median"]
+    assert "mse_at_median" not in summary["one factor"]
+    table = unseen_groups.format_result({"settings": {}, "sft_finetuning": {
+        "curves": records, "point_fit_s": 1.0, "summary": summary}})  # fmt: skip
+    assert "0.0625" in table  # 0.5 / 8: the predictive median's ratio to the median fallback
 
 
 def test_median_fallback_is_the_law_at_the_other_groups_median(make_record):
