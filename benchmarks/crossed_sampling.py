@@ -22,21 +22,18 @@ import argparse
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from common import chosen_datasets, publish, real_observations, text_table
+from unseen_groups import PLAN  # dataset -> the law fitted to its curves
 
 from bayeslaw.inference.fitting import fit
 from bayeslaw.reports.diagnostics import diagnose_fit
 
 REPO = Path(__file__).resolve().parents[1]
-#: dataset -> the law fitted to its curves (as in benchmarks/unseen_groups.py)
-PLAN: dict[str, str] = {
-    "sft_finetuning": "rectified(sft_data_size)",
-    "overtraining": "chinchilla_tied(params,tokens)",
-}
 
 
 def centring(choice: str) -> tuple[str, ...] | None:
@@ -70,7 +67,7 @@ def quality(result: Any) -> dict[str, Any]:
 
 def run(
     *,
-    datasets: tuple[str, ...] | list[str] = tuple(PLAN),
+    datasets: Sequence[str] = tuple(PLAN),
     centered: tuple[str, ...] = ("auto",),
     draws: int = 1000,
     tune: int = 1000,
