@@ -1,0 +1,163 @@
+"""A reference for the unseen-groups benchmark: how well *any* additive model of two crossed
+factors can predict a curve never fitted, measured without a law.
+
+For every held-out curve (a cell of ``sft_finetuning``'s model x dataset or
+``overtraining``'s train_dataset x eval_set) and every input value on it, the other curves'
+observed losses at exactly that input value are fitted by least squares as
+
+    y[row level, column level] = mu + a[row level] + b[column level]
+
+on the loss (``additive``) and on log(loss) (``additive (log)``), and the fit's value for the
+held-out cell is its prediction; ``median`` is the median of those same losses. No law, no
+extrapolation along the inputs, no noise model: the prediction sees the other curves' losses
+at the held-out curve's own sizes. A crossed-factor model whose cell offsets have mean zero
+predicts a new cell from additive level effects (on its law's coordinates rather than on the
+loss at each size), so this measures how much of the held-out curves an additive structure
+of the two factors explains at all; it is a reference, not a bound (the law pools across
+sizes and is additive on other scales).
+
+A prediction needs the held-out cell's two levels among the other curves at that input value
+and the additive fit to determine it (a connected design); inputs where it does not are
+counted (``not predicted``), never dropped silently.
+
+    python benchmarks/additive_reference.py [--datasets sft_finetuning,overtraining]
+        [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from common import FACTORS, chosen_datasets, publish, real_observations, text_table
+
+#: predictor name -> (transform of the loss fitted, its inverse)
+LINKS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "additive": (lambda y: y, lambda y: y),
+    "additive (log)": (np.log, np.exp),
+}
+
+
+def additive_prediction(
+    y: np.ndarray, rows: Sequence[str], cols: Sequence[str], row: str, col: str
+) -> float | None:
+    """The least-squares two-way additive fit of ``y`` (levels ``rows`` x ``cols``) at the
+    cell (``row``, ``col``), or None where the fit does not determine it (a level absent,
+    or the design not connected)."""
+    row_levels = sorted(set(rows))
+    col_levels = sorted(set(cols))
+    if row not in row_levels or col not in col_levels:
+        return None
+    design = np.zeros((len(y), 1 + len(row_levels) + len(col_levels)))
+    design[:, 0] = 1.0
+    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        design[i, 1 + row_levels.index(r)] = 1.0
+        design[i, 1 + len(row_levels) + col_levels.index(c)] = 1.0
+    target = np.zeros(design.shape[1])
+    target[[0, 1 + row_levels.index(row), 1 + len(row_levels) + col_levels.index(col)]] = 1.0
+    # estimable: the target row lies in the design's row space
+    pinv = np.linalg.pinv(design)
+    if not np.allclose(target @ pinv @ design, target, atol=1e-8):
+        return None
+    return float(target @ pinv @ np.asarray(y, dtype=np.float64))
+
+
+def held_out_errors(
+    frame: pd.DataFrame, inputs: Sequence[str], target: str, factors: Sequence[str]
+) -> dict[str, Any]:
+    """Squared errors of each predictor over every row of every held-out cell; ``frame``
+    has the input, target and factor columns and ``group`` (the cell)."""
+    first, second = factors
+    errors: dict[str, list[float]] = {name: [] for name in (*LINKS, "median")}
+    per_curve: dict[str, dict[str, float]] = {}
+    missed = 0
+    keys = pd.Series(list(zip(*(frame[x] for x in inputs), strict=True)), index=frame.index)
+    for cell, rows in frame.groupby("group", sort=True):
+        curve: dict[str, list[float]] = {name: [] for name in errors}
+        others = frame[frame["group"] != cell]
+        other_keys = keys.loc[others.index]
+        for index, row in rows.iterrows():
+            same = others[(other_keys == keys.loc[index]).to_numpy()]
+            y = same[target].to_numpy()
+            truth = float(row[target])
+            found = {}
+            for name, (forward, back) in LINKS.items():
+                value = additive_prediction(
+                    forward(y), list(same[first]), list(same[second]), row[first], row[second]
+                )
+                if value is not None:
+                    found[name] = float(back(value))
+            if len(found) < len(LINKS):
+                missed += 1
+                continue
+            found["median"] = float(np.median(y))
+            for name, value in found.items():
+                curve[name].append((value - truth) ** 2)
+        for name, values in curve.items():
+            errors[name].extend(values)
+        if curve["median"]:
+            per_curve[str(cell)] = {name: float(np.mean(v)) for name, v in curve.items()}
+    return {"errors": errors, "per_curve": per_curve, "not_predicted": missed}
+
+
+def summarise(measured: dict[str, Any], n_rows: int) -> dict[str, Any]:
+    """Pooled MSE per predictor and its ratio to the median's."""
+    mse = {name: float(np.mean(v)) for name, v in measured["errors"].items()}
+    return {
+        "rows": n_rows,
+        "predicted": len(measured["errors"]["median"]),
+        "not_predicted": measured["not_predicted"],
+        "mse": mse,
+        "ratio_to_median": {name: value / mse["median"] for name, value in mse.items()},
+        "per_curve": measured["per_curve"],
+    }
+
+
+def run(datasets: Sequence[str] = tuple(FACTORS)) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in datasets:
+        obs = real_observations(name, factors=True)
+        frame = obs.frame
+        measured = held_out_errors(frame, obs.inputs, obs.target, obs.factors)
+        out[name] = {"curves": int(frame["group"].nunique()), **summarise(measured, len(frame))}
+    return out
+
+
+def format_result(result: dict[str, Any]) -> str:
+    rows = [
+        [name, r["curves"], r["predicted"], r["not_predicted"], predictor, r["mse"][predictor],
+         r["ratio_to_median"][predictor]]
+        for name, r in result.items()
+        for predictor in (*LINKS, "median")
+    ]  # fmt: skip
+    header = [
+        "dataset",
+        "curves",
+        "rows predicted",
+        "not predicted",
+        "predictor",
+        "MSE",
+        "MSE / median",
+    ]
+    return text_table(header, rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(FACTORS))
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    names = chosen_datasets(args.datasets, FACTORS)
+    if names is None:
+        return 0
+    result = run(names)
+    return publish(result, args.json, format_result(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

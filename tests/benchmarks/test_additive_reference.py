@@ -1,0 +1,70 @@
+"""The additive reference of the unseen-groups benchmark (benchmarks/additive_reference.py)."""
+
+from __future__ import annotations
+
+import additive_reference as ar
+import numpy as np
+import pandas as pd
+import pytest
+
+ROWS = {"r0": 0.0, "r1": 0.5, "r2": -0.3}
+COLS = {"c0": 0.0, "c1": 1.0}
+
+
+def additive_frame(interaction: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
+    """Every (row, col) cell at sizes 1 and 2, loss = 2 + size + row + col effect (+ an
+    interaction where given)."""
+    records = []
+    for r, a in ROWS.items():
+        for c, b in COLS.items():
+            for size in (1.0, 2.0):
+                extra = (interaction or {}).get((r, c), 0.0)
+                records.append(
+                    {
+                        "x": size,
+                        "y": 2.0 + size + a + b + extra,
+                        "f": r,
+                        "g": c,
+                        "group": f"{r}|{c}",
+                    }
+                )
+    return pd.DataFrame(records)
+
+
+def test_additive_prediction_recovers_a_held_out_cell_of_additive_data():
+    frame = additive_frame()
+    others = frame[(frame["group"] != "r1|c1") & (frame["x"] == 1.0)]
+    got = ar.additive_prediction(others["y"].to_numpy(), list(others["f"]), list(others["g"]),
+                                 "r1", "c1")  # fmt: skip
+    assert got == pytest.approx(2.0 + 1.0 + 0.5 + 1.0)
+
+
+def test_additive_prediction_is_none_where_the_fit_does_not_determine_the_cell():
+    y = np.array([1.0, 2.0])
+    # a level absent
+    assert ar.additive_prediction(y, ["r0", "r1"], ["c0", "c0"], "r2", "c0") is None
+    # two disconnected blocks: (r0, c0) and (r1, c1) say nothing about (r0, c1)
+    assert ar.additive_prediction(y, ["r0", "r1"], ["c0", "c1"], "r0", "c1") is None
+
+
+def test_held_out_errors_score_every_row_and_count_the_unpredictable():
+    frame = additive_frame(interaction={("r2", "c0"): 0.4})
+    # a level seen by one curve only cannot be predicted for it: its rows are counted
+    lone = pd.DataFrame([{"x": 1.0, "y": 3.0, "f": "r9", "g": "c0", "group": "r9|c0"}])
+    frame = pd.concat([frame, lone], ignore_index=True)
+    measured = ar.held_out_errors(frame, ["x"], "y", ["f", "g"])
+    assert measured["not_predicted"] == 1
+    summary = ar.summarise(measured, len(frame))
+    assert summary["predicted"] == len(frame) - 1
+    # the additive fit misses only through the one interaction, the median misses more
+    assert 0 < summary["mse"]["additive"] < summary["mse"]["median"]
+    assert summary["ratio_to_median"]["median"] == 1.0
+    assert summary["per_curve"]["r0|c1"]["additive"] < summary["per_curve"]["r2|c0"]["additive"]
+    table = ar.format_result({"toy": {"curves": 7, **summary}})
+    assert "additive (log)" in table and "toy" in table
+
+
+def test_reference_runs_on_the_shared_crossed_data(shared_data_dir):
+    result = ar.run(["overtraining"])["overtraining"]
+    assert result["curves"] == 24 and result["predicted"] + result["not_predicted"] == 760
+    assert set(result["mse"]) == {"additive", "additive (log)", "median"}
