@@ -112,10 +112,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _centered(value: str) -> tuple[str, ...] | None:
-    """``auto`` -> None (the fit's rule), ``none`` -> (), else a comma-separated list."""
+def _centered(value: str) -> tuple[str, ...] | str | None:
+    """``auto`` -> None (the fit's rule), ``data`` (chosen by a pilot fit), ``none`` -> (),
+    else a comma-separated list."""
     if value == "auto":
         return None
+    if value == "data":
+        return value
     if value == "none":
         return ()
     return tuple(name.strip() for name in value.split(",") if name.strip())
@@ -388,7 +391,8 @@ def _parser() -> argparse.ArgumentParser:
         "--centered",
         default="auto",
         help="coordinates whose group offsets are centred (partial pooling): auto (none below "
-        "6 groups, else the level and first slope), none, or names like L_ref,A_slope",
+        "6 groups, else the level and first slope), data (chosen by a no-pooling Laplace "
+        "pilot fit), none, or names like L_ref,A_slope",
     )
     fit.add_argument(
         "--interaction",

@@ -12,7 +12,8 @@ largest R-hat, and the fit's wall time.
     python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
         [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--json PATH]
 
-``--centered`` takes ``;``-separated choices, each ``auto`` (the rule), ``none`` (every term
+``--centered`` takes ``;``-separated choices, each ``auto`` (the rule), ``data`` (chosen by
+``fit``'s no-pooling Laplace pilot), ``none`` (every term
 non-centred) or a comma-separated list of ``<coord>:<factor|cell>`` names.
 """
 
@@ -36,10 +37,13 @@ from bayeslaw.reports.diagnostics import diagnose_fit
 REPO = Path(__file__).resolve().parents[1]
 
 
-def centring(choice: str) -> tuple[str, ...] | None:
-    """``--centered``'s one choice as ``fit``'s ``centered`` (None: the automatic rule)."""
+def centring(choice: str) -> tuple[str, ...] | str | None:
+    """``--centered``'s one choice as ``fit``'s ``centered`` (None: the automatic rule;
+    ``"data"``: chosen by the pilot fit)."""
     if choice == "auto":
         return None
+    if choice == "data":
+        return choice
     if choice == "none":
         return ()
     return tuple(n for n in choice.split(",") if n)

@@ -6,6 +6,7 @@ This is the one-form core; :func:`bayeslaw.fit` (:mod:`bayeslaw.evaluation.selec
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 import warnings
@@ -17,6 +18,7 @@ import numpy as np
 from bayeslaw._version import __version__
 from bayeslaw.data import Observations, as_observations
 from bayeslaw.errors import DataWarning, FormError, PriorError
+from bayeslaw.inference.centring import data_centred
 from bayeslaw.inference.compiled import CompileInfo, package_versions
 from bayeslaw.inference.config import SamplerConfig, check_random_seed
 from bayeslaw.inference.diagnostics import Check, fit_checks, warn_on_failures
@@ -165,10 +167,17 @@ def _spec(
     priors: str | Mapping[str, Any] | None,
     likelihood: str,
     noise: str,
-    centered: Sequence[str] | None,
+    centered: Sequence[str] | Literal["data"] | None,
     interaction: bool | Sequence[str] = True,
+    random_seed: int | None = None,
 ) -> ModelSpec:
-    """The model spec, with the arguments that only make sense together checked."""
+    """The model spec, with the arguments that only make sense together checked;
+    ``centered="data"`` runs :func:`~bayeslaw.inference.centring.data_centred`'s pilot."""
+    from_data = isinstance(centered, str) and centered == "data"
+    if isinstance(centered, str) and not from_data:
+        raise PriorError(
+            f"centered must be None, 'data' or a list of coordinate names, got {centered!r}"
+        )
     if method not in ("nuts", "map"):
         raise PriorError(f"method must be 'nuts' or 'map', got {method!r}")
     if isinstance(form, str) and form == "auto":
@@ -176,6 +185,8 @@ def _spec(
             "form='auto' chooses among forms by held-out scoring: call bayeslaw.fit "
             "(bayeslaw.evaluation.selection.fit), not bayeslaw.inference.fitting.fit"
         )
+    if from_data:
+        centered = () if method == "map" else None
     if method == "map":
         if centered:
             raise PriorError(
@@ -198,6 +209,9 @@ def _spec(
             "flat priors define the classical point fit and need not give a proper posterior; "
             "use method='map' with them, or priors='default' for NUTS"
         )
+    if from_data and method == "nuts":
+        chosen = data_centred(observations, spec, random_seed=random_seed)
+        spec = dataclasses.replace(spec, centered=chosen)
     return spec
 
 
@@ -210,7 +224,7 @@ def fit(
     priors: str | Mapping[str, Any] | None = None,
     likelihood: str = "normal",
     noise: str = "constant",
-    centered: Sequence[str] | None = None,
+    centered: Sequence[str] | Literal["data"] | None = None,
     interaction: bool | Sequence[str] = True,
     draws: int = 1000,
     tune: int = 1000,
@@ -247,6 +261,9 @@ def fit(
         then the level and the first slope centred); ``()`` keeps every one non-centred.
         MAP always uses non-centred offsets. With crossed factors the entries are
         ``"<coord>:<factor>"`` or ``"<coord>:cell"``, and the rule applies per factor.
+        ``"data"``: chosen from a no-pooling Laplace pilot fit (how well each group's data
+        pin each coordinate against the spread between groups; see
+        :mod:`bayeslaw.inference.centring`), its time counted in ``wall_time``.
     interaction : bool or sequence of str
         Crossed factors (``Observations.factors``) only: whether each cell gets an offset of
         its own besides the sum of its levels' effects, on every coordinate (True), on none
@@ -272,6 +289,7 @@ def fit(
     observations = as_observations(observations)
     random_seed = check_random_seed(random_seed)
     check_group_count(observations)
+    start = time.perf_counter()
     spec = _spec(
         observations,
         form=form,
@@ -282,6 +300,7 @@ def fit(
         noise=noise,
         centered=centered,
         interaction=interaction,
+        random_seed=random_seed,
     )
     config = SamplerConfig(
         draws=draws,
@@ -293,7 +312,6 @@ def fit(
     )
     for message in degenerate_data(observations, spec.form, spec.pooling):
         warnings.warn(message, DataWarning, stacklevel=2)
-    start = time.perf_counter()
     model = build_model(observations, spec)
     free_variables = [v.name for v in model.free_RVs]
     problems: list[Check] = []

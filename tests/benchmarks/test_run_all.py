@@ -18,8 +18,8 @@ from bayeslaw.datasets import simulate_moe
 
 BENCH = Path(run_all.__file__).resolve().parent
 MODULES = (
-    "additive_reference", "baselines", "calibration", "calibration_real", "extrapolation",
-    "fit_timing", "law_latency", "laws", "scale", "unseen_groups",
+    "additive_reference", "baselines", "calibration", "calibration_real", "cell_information",
+    "extrapolation", "fit_timing", "law_latency", "laws", "scale", "unseen_groups",
 )  # fmt: skip
 
 

@@ -1,0 +1,141 @@
+r"""Centred or non-centred offsets, chosen from the data (``fit(..., centered="data")``).
+
+A group's (or a crossed model's cell's) offset on a coordinate is best sampled centred when
+the group's own data pin the coordinate more tightly than the groups spread around the
+population (or around their levels' sum), non-centred when they do not (Betancourt &
+Girolami 2015). Both sides are measured before sampling, from the no-pooling model (every
+group fitted on its own, under the fit's priors, likelihood and noise): its MAP point and
+the Laplace approximation there (the inverse Hessian of :math:`-\log p` on the unconstrained
+scale; each coordinate is ``u = loc + scale * z``, so ``scale`` times the sd of ``z`` is its
+sd on the link scale):
+
+- ``cell_sd``: the median over groups of each group's posterior sd of the coordinate;
+- ``spread``: the residual sd of the groups' MAP coordinates after a least-squares fit of
+  their levels' additive effects (crossed factors), or around their mean (one factor).
+
+A coordinate is centred when ``cell_sd / spread`` is below :data:`CENTRE_BELOW`; with
+crossed factors this applies to the cells' offsets (``"<coord>:cell"``), the levels'
+effects staying non-centred (centring the eight validation sets' effects of
+``overtraining`` gave R-hat 1.04). Measured (``benchmarks/cell_information.py``,
+``benchmarks/crossed_sampling.py``, README "Sampling of the crossed model"): on
+``sft_finetuning`` every ratio is below 0.5 (0.01-0.46) and centring all four cells'
+coordinates took the default fit's R-hat from 1.026 to 1.009; on ``overtraining`` only the
+level's ratio is (0.09; the slopes' 0.7-1.5), and centring the slopes' cells as well gave 30
+divergences and R-hat 1.024. The threshold is set by these two datasets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from bayeslaw.data import Observations
+from bayeslaw.inference.map import find_map
+from bayeslaw.models.anchors import coordinates
+from bayeslaw.models.hierarchical import CENTER_MIN_GROUPS, ModelSpec, build_model
+
+__all__ = ["CENTRE_BELOW", "additive_spread", "data_centred", "laplace_information"]
+
+#: Centre a coordinate when its median per-group sd is below this fraction of the spread.
+CENTRE_BELOW = 0.5
+
+
+def additive_spread(values: np.ndarray, levels: Mapping[str, Sequence[str]]) -> float:
+    """Residual sd of ``values`` (one per group) after a least-squares fit of a mean plus one
+    effect per level of each factor (``levels``: factor -> each group's level; empty: the
+    mean alone), with the degrees of freedom the fit leaves; NaN when it leaves none."""
+    values = np.asarray(values, dtype=np.float64)
+    columns = [np.ones(len(values))]
+    for cells in levels.values():
+        cells_array = np.asarray(cells)
+        columns += [(cells_array == level).astype(float) for level in sorted(set(cells))[1:]]
+    design = np.column_stack(columns)
+    coef = np.linalg.lstsq(design, values, rcond=None)[0]
+    residual = values - design @ coef
+    dof = len(values) - np.linalg.matrix_rank(design)
+    if dof <= 0:
+        return float("nan")
+    return float(np.sqrt(residual @ residual / dof))
+
+
+def _hessian(model: Any, point: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The Hessian of log p at ``point`` (value variables, unconstrained), by central
+    differences of the compiled gradient: a few hundred gradient calls cost far less than
+    compiling PyTensor's symbolic Hessian."""
+    from pymc.blocking import DictToArrayBijection, RaveledVars
+
+    dlogp = model.compile_dlogp(model.free_RVs)
+    x0 = DictToArrayBijection.map(dict(point))
+
+    def gradient(x: np.ndarray) -> np.ndarray:
+        return np.asarray(dlogp(DictToArrayBijection.rmap(RaveledVars(x, x0.point_map_info))))
+
+    n = x0.data.size
+    hessian = np.empty((n, n))
+    for i in range(n):
+        step = 1e-5 * max(1.0, abs(float(x0.data[i])))
+        up, down = x0.data.copy(), x0.data.copy()
+        up[i] += step
+        down[i] -= step
+        hessian[:, i] = (gradient(up) - gradient(down)) / (2 * step)
+    return (hessian + hessian.T) / 2
+
+
+def laplace_information(
+    obs: Observations, spec: ModelSpec, *, random_seed: int | None = None
+) -> dict[str, dict[str, float]]:
+    """Per coordinate of ``spec``'s form: ``cell_sd``, ``max_cell_sd``, ``spread`` and their
+    ``ratio`` (see the module docstring), from the no-pooling fit of ``obs`` under ``spec``'s
+    priors, likelihood and noise (its pooling and centring are ignored)."""
+    pilot = ModelSpec(
+        spec.form, "none", spec.likelihood, spec.priors, spec.scales, spec.groups,
+        noise=spec.noise,
+    )  # fmt: skip
+    model = build_model(obs, pilot)
+    point = find_map(model, n_starts=4, random_seed=random_seed)
+    free = {v.name: np.asarray(point[v.name], dtype=np.float64) for v in model.value_vars}
+    hessian = _hessian(model, free)
+    if np.all(np.isfinite(hessian)):
+        variance = np.diag(np.linalg.pinv(-hessian))
+    else:
+        variance = np.full(hessian.shape[0], np.inf)
+    starts = np.cumsum([0] + [v.size for v in free.values()])
+    where = dict(zip(free, starts[:-1], strict=True))
+    first = obs.frame.drop_duplicates("group").set_index("group")
+    levels = {f: [str(first.loc[g, f]) for g in spec.groups] for f in obs.factors}
+    out = {}
+    for coord in coordinates(spec.form):
+        prior = spec.priors.coordinates[coord.name]
+        name = f"{coord.name}_z"
+        block = slice(where[name], where[name] + free[name].size)
+        var = variance[block]
+        sd = prior.scale * np.sqrt(np.where(var > 0, var, np.inf))
+        spread = additive_spread(prior.loc + prior.scale * free[name], levels)
+        out[coord.name] = {
+            "cell_sd": float(np.median(sd)),
+            "max_cell_sd": float(np.max(sd)),
+            "spread": spread,
+            "ratio": float(np.median(sd) / spread) if spread > 0 else float("inf"),
+        }
+    return out
+
+
+def data_centred(
+    obs: Observations, spec: ModelSpec, *, random_seed: int | None = None
+) -> tuple[str, ...]:
+    """The ``centered`` entries the data choose for ``spec`` (partial pooling): coordinates
+    (one factor) or their cells' offsets (``"<coord>:cell"``, crossed factors) whose
+    :func:`laplace_information` ratio is below :data:`CENTRE_BELOW`. None below
+    :data:`~bayeslaw.models.hierarchical.CENTER_MIN_GROUPS` groups (too few to measure a
+    spread), and none on a crossed model without cell offsets."""
+    if spec.pooling != "partial" or len(spec.groups) < CENTER_MIN_GROUPS:
+        return ()
+    if spec.factors and not spec.interaction:
+        return ()
+    information = laplace_information(obs, spec, random_seed=random_seed)
+    chosen = [c for c, info in information.items() if info["ratio"] < CENTRE_BELOW]
+    if spec.factors:
+        return tuple(f"{c}:cell" for c in chosen if c in spec.interaction)
+    return tuple(chosen)

@@ -1,0 +1,72 @@
+"""How well each curve measures each law coordinate, against the spread between cells: what
+``fit(..., centered="data")`` reads to choose which cells' offsets to centre
+(:mod:`bayeslaw.inference.centring`), printed for the shared crossed datasets.
+
+Per coordinate of the no-pooling fit's Laplace approximation: ``median cell sd`` and
+``max cell sd`` (each curve's posterior sd of the coordinate, link scale), ``spread`` (the
+residual sd of the cells' MAP coordinates after their levels' additive effects) and
+``ratio`` (median cell sd / spread; below
+:data:`~bayeslaw.inference.centring.CENTRE_BELOW`, the cells' offsets are centred).
+
+    python benchmarks/cell_information.py [--datasets sft_finetuning,overtraining]
+        [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common import chosen_datasets, publish, real_observations, text_table
+from unseen_groups import PLAN
+
+from bayeslaw.inference.centring import CENTRE_BELOW, data_centred, laplace_information
+from bayeslaw.models.hierarchical import ModelSpec
+
+
+def run(datasets: Sequence[str] = tuple(PLAN)) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in datasets:
+        start = time.perf_counter()
+        obs = real_observations(name, factors=True)
+        spec = ModelSpec.from_observations(obs, form=PLAN[name], centered=())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            coords = laplace_information(obs, spec, random_seed=0)
+            chosen = data_centred(obs, spec, random_seed=0)
+        out[name] = {"form": PLAN[name], "coordinates": coords, "centred": list(chosen),
+                     "threshold": CENTRE_BELOW, "seconds": time.perf_counter() - start}  # fmt: skip
+    return out
+
+
+def format_result(result: dict[str, Any]) -> str:
+    rows = [
+        [name, coord, c["cell_sd"], c["max_cell_sd"], c["spread"], c["ratio"],
+         "yes" if f"{coord}:cell" in d["centred"] else "no"]
+        for name, d in result.items()
+        for coord, c in d["coordinates"].items()
+    ]  # fmt: skip
+    header = ["dataset", "coordinate", "median cell sd", "max cell sd", "spread", "ratio",
+              "centred"]  # fmt: skip
+    return text_table(header, rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(PLAN), help="comma-separated")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    names = chosen_datasets(args.datasets, PLAN)
+    if names is None:
+        return 0
+    result = run(names)
+    return publish(result, args.json, format_result(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
