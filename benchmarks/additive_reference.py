@@ -26,15 +26,13 @@ counted (``not predicted``), never dropped silently.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from common import FACTORS, chosen_datasets, publish, real_observations, text_table
+from common import FACTORS, datasets_main, real_observations, text_table
 
 #: predictor name -> (transform of the loss fitted, its inverse)
 LINKS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
@@ -148,15 +146,7 @@ def format_result(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default=",".join(FACTORS))
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    names = chosen_datasets(args.datasets, FACTORS)
-    if names is None:
-        return 0
-    result = run(names)
-    return publish(result, args.json, format_result(result))
+    return datasets_main(argv, __doc__, FACTORS, run, format_result)
 
 
 if __name__ == "__main__":

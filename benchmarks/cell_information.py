@@ -14,18 +14,16 @@ residual sd of the cells' MAP coordinates after their levels' additive effects) 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from common import chosen_datasets, publish, real_observations, text_table
+from common import datasets_main, real_observations, text_table
 from unseen_groups import PLAN
 
-from bayeslaw.inference.centring import CENTRE_BELOW, data_centred, laplace_information
+from bayeslaw.inference.centring import CENTRE_BELOW, centred_from, laplace_information
 from bayeslaw.models.hierarchical import ModelSpec
 
 
@@ -38,7 +36,7 @@ def run(datasets: Sequence[str] = tuple(PLAN)) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             coords = laplace_information(obs, spec, random_seed=0)
-            chosen = data_centred(obs, spec, random_seed=0)
+        chosen = centred_from(coords, spec)  # the pilot's decision, without a second pilot
         out[name] = {"form": PLAN[name], "coordinates": coords, "centred": list(chosen),
                      "threshold": CENTRE_BELOW, "seconds": time.perf_counter() - start}  # fmt: skip
     return out
@@ -57,15 +55,7 @@ def format_result(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default=",".join(PLAN), help="comma-separated")
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    names = chosen_datasets(args.datasets, PLAN)
-    if names is None:
-        return 0
-    result = run(names)
-    return publish(result, args.json, format_result(result))
+    return datasets_main(argv, __doc__, PLAN, run, format_result)
 
 
 if __name__ == "__main__":

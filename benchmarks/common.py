@@ -8,7 +8,7 @@ puts this folder on ``sys.path`` and they import each other by module name
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,29 @@ def publish(result: dict[str, Any], json_path: Path | None, text: str) -> int:
         atomic.write_json(json_path, result)
     print(text)
     return 0
+
+
+def datasets_main(
+    argv: list[str] | None,
+    doc: str | None,
+    plan: Any,
+    run: Callable[[list[str]], dict[str, Any]],
+    format_result: Callable[[dict[str, Any]], str],
+) -> int:
+    """The ``main`` of a benchmark whose only options are ``--datasets`` (names in ``plan``)
+    and ``--json``: parse, check the names (exit 0 with a reason when the shared data are
+    absent), ``run`` them, publish the table of ``format_result``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(plan), help="comma-separated")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    names = chosen_datasets(args.datasets, plan)
+    if names is None:
+        return 0
+    result = run(names)
+    return publish(result, args.json, format_result(result))
 
 
 #: The crossed factors of the shared datasets built of them (``real_observations(factors=True)``).

@@ -36,7 +36,7 @@ from bayeslaw.inference.map import find_map
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.hierarchical import CENTER_MIN_GROUPS, ModelSpec, build_model
 
-__all__ = ["CENTRE_BELOW", "additive_spread", "data_centred", "laplace_information"]
+__all__ = ["CENTRE_BELOW", "additive_spread", "centred_from", "data_centred", "laplace_information"]
 
 #: Centre a coordinate when its median per-group sd is below this fraction of the spread.
 CENTRE_BELOW = 0.5
@@ -134,7 +134,15 @@ def data_centred(
         return ()
     if spec.factors and not spec.interaction:
         return ()
-    information = laplace_information(obs, spec, random_seed=random_seed)
+    return centred_from(laplace_information(obs, spec, random_seed=random_seed), spec)
+
+
+def centred_from(
+    information: Mapping[str, Mapping[str, float]], spec: ModelSpec
+) -> tuple[str, ...]:
+    """The ``centered`` entries :func:`laplace_information`'s ``information`` chooses for
+    ``spec``: the coordinates (one factor) or their cells' offsets (crossed factors) whose
+    ratio is below :data:`CENTRE_BELOW`."""
     chosen = [c for c, info in information.items() if info["ratio"] < CENTRE_BELOW]
     if spec.factors:
         return tuple(f"{c}:cell" for c in chosen if c in spec.interaction)
