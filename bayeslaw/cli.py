@@ -390,9 +390,10 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--centered",
         default="auto",
-        help="coordinates whose group offsets are centred (partial pooling): auto (none below "
-        "6 groups, else the level and first slope), data (chosen by a no-pooling Laplace "
-        "pilot fit), none, or names like L_ref,A_slope",
+        help="coordinates whose group offsets are centred (partial pooling): auto (one group "
+        "column: none below 6 groups, else the level and first slope; crossed factors: as "
+        "data), data (chosen by a no-pooling Laplace pilot fit), none, or names like "
+        "L_ref,A_slope",
     )
     fit.add_argument(
         "--interaction",

@@ -4,8 +4,9 @@
 
 Per coordinate of the no-pooling fit's Laplace approximation: ``median cell sd`` and
 ``max cell sd`` (each curve's posterior sd of the coordinate, link scale), ``spread`` (the
-residual sd of the cells' MAP coordinates after their levels' additive effects) and
-``ratio`` (median cell sd / spread; below
+residual sd of the cells' MAP coordinates after their levels' additive effects),
+``between`` (the spread less the cells' own noise, sqrt(spread^2 - median cell sd^2)) and
+``ratio`` (median cell sd / between; below
 :data:`~bayeslaw.inference.centring.CENTRE_BELOW`, the cells' offsets are centred).
 
     python benchmarks/cell_information.py [--datasets sft_finetuning,overtraining]
@@ -44,13 +45,13 @@ def run(datasets: Sequence[str] = tuple(PLAN)) -> dict[str, Any]:
 
 def format_result(result: dict[str, Any]) -> str:
     rows = [
-        [name, coord, c["cell_sd"], c["max_cell_sd"], c["spread"], c["ratio"],
+        [name, coord, c["cell_sd"], c["max_cell_sd"], c["spread"], c["between"], c["ratio"],
          "yes" if f"{coord}:cell" in d["centred"] else "no"]
         for name, d in result.items()
         for coord, c in d["coordinates"].items()
     ]  # fmt: skip
-    header = ["dataset", "coordinate", "median cell sd", "max cell sd", "spread", "ratio",
-              "centred"]  # fmt: skip
+    header = ["dataset", "coordinate", "median cell sd", "max cell sd", "spread", "between",
+              "ratio", "centred"]  # fmt: skip
     return text_table(header, rows)
 
 

@@ -10,11 +10,13 @@ divergences, the smallest E-BFMI, each check's verdict, the three variables with
 largest R-hat, and the fit's wall time.
 
     python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
-        [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--json PATH]
+        [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--seeds 0] [--json PATH]
 
-``--centered`` takes ``;``-separated choices, each ``auto`` (the rule), ``data`` (chosen by
-``fit``'s no-pooling Laplace pilot), ``none`` (every term
-non-centred) or a comma-separated list of ``<coord>:<factor|cell>`` names.
+``--centered`` takes ``;``-separated choices, each ``auto`` (``fit``'s default: with crossed
+factors, the same as ``data``), ``data`` (chosen by ``fit``'s no-pooling Laplace pilot),
+``none`` (every term non-centred) or a comma-separated list of ``<coord>:<factor|cell>``
+names; ``--seeds`` a comma-separated list of seeds, each choice fitted once per seed (how
+much the numbers move with the seed alone).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def centring(choice: str) -> tuple[str, ...] | str | None:
-    """``--centered``'s one choice as ``fit``'s ``centered`` (None: the automatic rule;
+    """``--centered``'s one choice as ``fit``'s ``centered`` (None: fit's default;
     ``"data"``: chosen by the pilot fit)."""
     if choice == "auto":
         return None
@@ -76,22 +78,25 @@ def run(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
+    seeds: Sequence[int] = (0,),
 ) -> dict[str, Any]:
     sampler = {"draws": draws, "tune": tune, "chains": chains}
-    out: dict[str, Any] = {"settings": {**sampler, "seed": 0}}
+    out: dict[str, Any] = {"settings": {**sampler, "seeds": list(seeds)}}
     for name in datasets:
         obs = real_observations(name, factors=True)
         rows = []
         for choice in centered:
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result = fit(obs, form=PLAN[name], centered=centring(choice), random_seed=0,
-                             progressbar=False, check=False, **sampler)  # fmt: skip
-            row = {"choice": choice, **quality(result)}
-            row["process_s"] = time.perf_counter() - start
-            print(f"{name} {choice}: {row}", file=sys.stderr, flush=True)
-            rows.append(row)
+            for seed in seeds:
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = fit(obs, form=PLAN[name], centered=centring(choice),
+                                 random_seed=seed, progressbar=False, check=False,
+                                 **sampler)  # fmt: skip
+                row = {"choice": choice, "seed": seed, **quality(result)}
+                row["process_s"] = time.perf_counter() - start
+                print(f"{name} {choice} seed {seed}: {row}", file=sys.stderr, flush=True)
+                rows.append(row)
         out[name] = {"form": PLAN[name], "cells": len(obs.groups), "rows": rows}
     return out
 
@@ -102,10 +107,10 @@ def format_result(result: dict[str, Any]) -> str:
         if name == "settings":
             continue
         for r in d["rows"]:
-            table.append((name, r["choice"], r["max_r_hat"], r["min_ess_bulk"],
+            table.append((name, r["choice"], r.get("seed", 0), r["max_r_hat"], r["min_ess_bulk"],
                           r["min_ess_tail"], r["divergences"], r["min_bfmi"], r["seconds"],
                           "; ".join(r["worst_r_hat"])))  # fmt: skip
-    header = ("dataset", "centered", "max R-hat", "min ESS bulk", "min ESS tail", "div",
+    header = ("dataset", "centered", "seed", "max R-hat", "min ESS bulk", "min ESS tail", "div",
               "min E-BFMI", "s", "largest R-hat")  # fmt: skip
     return text_table(header, table)
 
@@ -117,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--seeds", default="0", help="comma-separated random seeds")
     parser.add_argument(
         "--json", type=Path, default=REPO / "bench-results" / "crossed_sampling.json"
     )
@@ -125,8 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     if names is None:
         return 1
     choices = tuple(c for c in args.centered.split(";") if c)
+    try:
+        seeds = tuple(int(s) for s in args.seeds.split(",") if s)
+    except ValueError:
+        print(f"--seeds takes comma-separated integers, got {args.seeds!r}", file=sys.stderr)
+        return 1
     result = run(datasets=names, centered=choices, draws=args.draws, tune=args.tune,
-                 chains=args.chains)  # fmt: skip
+                 chains=args.chains, seeds=seeds)  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

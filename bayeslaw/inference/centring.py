@@ -11,17 +11,25 @@ sd on the link scale):
 
 - ``cell_sd``: the median over groups of each group's posterior sd of the coordinate;
 - ``spread``: the residual sd of the groups' MAP coordinates after a least-squares fit of
-  their levels' additive effects (crossed factors), or around their mean (one factor).
+  their levels' additive effects (crossed factors), or around their mean (one factor);
+- ``between``: the spread with the groups' own estimation noise taken out,
+  :math:`\sqrt{\max(\mathrm{spread}^2 - \mathrm{cell\_sd}^2, 0)}` (a method-of-moments
+  between-group sd; the MAP points scatter by their own sd even when the groups do not
+  differ at all).
 
-A coordinate is centred when ``cell_sd / spread`` is below :data:`CENTRE_BELOW`; with
-crossed factors this applies to the cells' offsets (``"<coord>:cell"``), the levels'
+A coordinate is centred when ``ratio = cell_sd / between`` is below :data:`CENTRE_BELOW`;
+with crossed factors this applies to the cells' offsets (``"<coord>:cell"``), the levels'
 effects staying non-centred (centring the eight validation sets' effects of
-``overtraining`` gave R-hat 1.04). Measured (``benchmarks/cell_information.py``,
-``benchmarks/crossed_sampling.py``, README "Sampling of the crossed model"): on
-``sft_finetuning`` every ratio is below 0.5 (0.01-0.46) and centring all four cells'
-coordinates took the default fit's R-hat from 1.026 to 1.009; on ``overtraining`` only the
-level's ratio is (0.09; the slopes' 0.7-1.5), and centring the slopes' cells as well gave 30
-divergences and R-hat 1.024. The threshold is set by these two datasets.
+``overtraining`` gave R-hat 1.04). Measured at default settings
+(``benchmarks/cell_information.py``, ``benchmarks/crossed_sampling.py``, README "Sampling of
+the crossed model"), which set the threshold:
+
+- ``sft_finetuning``: ratios L_ref 0.01, D_l 0.12, B 0.22, beta 0.51. Centring the first
+  three: R-hat 1.007, ESS 533, no divergence; all four: 1.010, ESS 347; L_ref only 1.021.
+- ``overtraining``: L_ref 0.09, the slopes' 0.9 and more. L_ref only: R-hat 1.010, no
+  divergence; the slopes' cells as well: 30 divergences, R-hat 1.024.
+- ``simulate_crossed(4, 3)`` (cells barely differ): L_ref 0.05, A_slope 0.39. Centring
+  A_slope's cells too gave 6 divergences (``tests/test_crossed.py``), L_ref alone none.
 """
 
 from __future__ import annotations
@@ -38,8 +46,9 @@ from bayeslaw.models.hierarchical import CENTER_MIN_GROUPS, ModelSpec, build_mod
 
 __all__ = ["CENTRE_BELOW", "additive_spread", "centred_from", "data_centred", "laplace_information"]
 
-#: Centre a coordinate when its median per-group sd is below this fraction of the spread.
-CENTRE_BELOW = 0.5
+#: Centre a coordinate when its median per-group sd is below this fraction of the groups'
+#: between-group sd (0.5 centred A_slope's cells of ``simulate_crossed`` at 0.39: divergences).
+CENTRE_BELOW = 0.3
 
 
 def additive_spread(values: np.ndarray, levels: Mapping[str, Sequence[str]]) -> float:
@@ -86,9 +95,10 @@ def _hessian(model: Any, point: Mapping[str, np.ndarray]) -> np.ndarray:
 def laplace_information(
     obs: Observations, spec: ModelSpec, *, random_seed: int | None = None
 ) -> dict[str, dict[str, float]]:
-    """Per coordinate of ``spec``'s form: ``cell_sd``, ``max_cell_sd``, ``spread`` and their
-    ``ratio`` (see the module docstring), from the no-pooling fit of ``obs`` under ``spec``'s
-    priors, likelihood and noise (its pooling and centring are ignored)."""
+    """Per coordinate of ``spec``'s form: ``cell_sd``, ``max_cell_sd``, ``spread``,
+    ``between`` and the ``ratio`` of ``cell_sd`` to ``between`` (see the module docstring),
+    from the no-pooling fit of ``obs`` under ``spec``'s priors, likelihood and noise (its
+    pooling and centring are ignored)."""
     pilot = ModelSpec(
         spec.form, "none", spec.likelihood, spec.priors, spec.scales, spec.groups,
         noise=spec.noise,
@@ -113,11 +123,14 @@ def laplace_information(
         var = variance[block]
         sd = prior.scale * np.sqrt(np.where(var > 0, var, np.inf))
         spread = additive_spread(prior.loc + prior.scale * free[name], levels)
+        cell_sd = float(np.median(sd))
+        between = float(np.sqrt(max(spread**2 - cell_sd**2, 0.0)))
         out[coord.name] = {
-            "cell_sd": float(np.median(sd)),
+            "cell_sd": cell_sd,
             "max_cell_sd": float(np.max(sd)),
             "spread": spread,
-            "ratio": float(np.median(sd) / spread) if spread > 0 else float("inf"),
+            "between": between,
+            "ratio": cell_sd / between if between > 0 else float("inf"),
         }
     return out
 

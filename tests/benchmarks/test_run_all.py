@@ -155,7 +155,8 @@ def test_crossed_sampling_reads_centring_choices_and_a_fits_quality(small_fit):
     assert row["max_r_hat"] >= 1.0 - 1e-9 and row["min_ess_bulk"] > 0
     assert len(row["worst_r_hat"]) == 3 and "R-hat" in row["verdicts"]
     table = crossed_sampling.format_result(
-        {"settings": {}, "sft_finetuning": {"rows": [{"choice": "auto", **row}]}}
+        {"settings": {}, "sft_finetuning": {"rows": [{"choice": "auto", "seed": 7, **row}]}}
     )
-    assert "sft_finetuning" in table and "auto" in table
+    assert table.splitlines()[2].split()[:3] == ["sft_finetuning", "auto", "7"]
     assert crossed_sampling.main(["--datasets", "nowhere"]) == 1
+    assert crossed_sampling.main(["--datasets", "overtraining", "--seeds", "0,x"]) == 1
