@@ -61,10 +61,29 @@ def test_held_out_errors_score_every_row_and_count_the_unpredictable():
     assert summary["ratio_to_median"]["median"] == 1.0
     assert summary["per_curve"]["r0|c1"]["additive"] < summary["per_curve"]["r2|c0"]["additive"]
     table = ar.format_result({"toy": {"curves": 7, **summary}})
-    assert "additive (log)" in table and "toy" in table
+    assert "additive (log)" in table and "rank-1 (log), ridge 0.1" in table and "toy" in table
 
 
 def test_reference_runs_on_the_shared_crossed_data(shared_data_dir):
     result = ar.run(["overtraining"])["overtraining"]
     assert result["curves"] == 24 and result["predicted"] + result["not_predicted"] == 760
-    assert set(result["mse"]) == {"additive", "additive (log)", "median"}
+    assert set(result["mse"]) == {*ar.PREDICTORS, "median"}
+
+
+def test_rank_one_prediction_recovers_a_rank_one_interaction_the_additive_fit_misses():
+    rng = np.random.default_rng(0)
+    rows, cols = [f"r{i}" for i in range(4)], [f"c{j}" for j in range(5)]
+    a, b = rng.normal(0, 0.5, 4), rng.normal(0, 0.5, 5)
+    u, v = np.array([1.0, -0.5, 0.8, -1.2]), np.array([0.6, -0.4, 0.9, -0.7, 0.3])
+    cells = [(i, j) for i in range(4) for j in range(5) if (i, j) != (0, 0)]
+    y = np.array([1.0 + a[i] + b[j] + u[i] * v[j] for i, j in cells])
+    args = (y, [rows[i] for i, _ in cells], [cols[j] for _, j in cells], "r0", "c0")
+    truth = 1.0 + a[0] + b[0] + u[0] * v[0]
+    rank_one = ar.rank_one_prediction(*args, ridge=1e-4, iterations=2000)
+    additive = ar.additive_prediction(*args)
+    assert abs(rank_one - truth) < 0.05 * abs(additive - truth)
+    # a large ridge leaves the additive fit
+    heavy = ar.rank_one_prediction(*args, ridge=1e6)
+    assert heavy == pytest.approx(additive, abs=1e-4)
+    # undetermined where the additive part is
+    assert ar.rank_one_prediction(y[:2], ["r0", "r1"], ["c0", "c1"], "r0", "c1", ridge=0.1) is None
