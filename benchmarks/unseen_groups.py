@@ -23,14 +23,15 @@ divergences and seconds; the JSON keeps every curve's numbers.
 
     python benchmarks/unseen_groups.py [--datasets sft_finetuning,overtraining]
         [--curves N] [--predictors crossed,one factor] [--draws 500 --tune 500 --chains 2]
-        [--json PATH]
+        [--interaction L_ref] [--json PATH]
 
 ``--curves N`` holds out N curves spread evenly over the sorted curve labels (default: all;
 on a 2-core machine, 2 x 400 draws, about 40 minutes per Bayesian predictor for the 34
 fine-tuning curves and 5 for the 24 over-training ones, measured 2026-12-01);
 ``--predictors`` names the Bayesian predictors to fit (the median fallback, one MAP fit per
-dataset, always runs). The JSON is rewritten after every curve, so a long run that is
-stopped keeps what it measured.
+dataset, always runs); ``--interaction`` the coordinates whose cells get offsets of their
+own in the crossed model (comma-separated; default: every one, ``fit``'s default). The JSON
+is rewritten after every curve, so a long run that is stopped keeps what it measured.
 """
 
 from __future__ import annotations
@@ -123,9 +124,11 @@ def run_dataset(
     sampler: dict[str, Any],
     predictors: Sequence[str] = BAYESIAN,
     on_curve: Callable[[dict[str, Any]], None] | None = None,
+    interaction: bool | Sequence[str] = True,
 ) -> dict[str, Any]:
     """Every held-out curve of ``name`` under the median fallback and the Bayesian
-    ``predictors``; ``on_curve`` is handed the dataset's results so far after each curve."""
+    ``predictors``; ``on_curve`` is handed the dataset's results so far after each curve;
+    ``interaction`` is the crossed model's (``fit``'s)."""
     form = PLAN[name]
     crossed = real_observations(name, factors=True)
     plain = one_factor(crossed)
@@ -136,6 +139,7 @@ def run_dataset(
         point = fit(plain, form=form, method="map", priors="flat", pooling="none", random_seed=0)
     point_s = time.perf_counter() - start
     data = {"crossed": crossed, "one factor": plain}
+    settings = {"crossed": {**nuts, "interaction": interaction}, "one factor": nuts}
     records: list[dict[str, Any]] = []
     out: dict[str, Any] = {}
     for group in held_out_curves(crossed.groups, curves):
@@ -143,7 +147,7 @@ def run_dataset(
         test = crossed.subset(mask)
         record: dict[str, Any] = {"curve": group, "rows": int(mask.sum())}
         for p in predictors:
-            record[p] = _bayes(data[p].subset(~mask), test, group, nuts)
+            record[p] = _bayes(data[p].subset(~mask), test, group, settings[p])
         record["median"] = _scores(test.y, median_fallback(point, test, group))
         records.append(record)
         mse = {p: float(np.mean(record[p]["sq_error"])) for p in PREDICTORS if p in record}
@@ -189,11 +193,13 @@ def run(
     chains: int = 2,
     predictors: Sequence[str] = BAYESIAN,
     checkpoint: Path | None = None,
+    interaction: bool | Sequence[str] = True,
 ) -> dict[str, Any]:
     """Leave-one-curve-out on each dataset (see the module docstring); with ``checkpoint``
     the results so far are written there after each curve."""
     sampler = {"draws": draws, "tune": tune, "chains": chains}
-    out: dict[str, Any] = {"settings": {**sampler, "curves": curves, "seed": 0}}
+    out: dict[str, Any] = {"settings": {**sampler, "curves": curves, "seed": 0,
+                                        "interaction": interaction}}  # fmt: skip
 
     def save(name: str, partial: dict[str, Any]) -> None:
         out[name] = partial
@@ -201,7 +207,9 @@ def run(
             atomic.write_json(checkpoint, out)
 
     for name in datasets:
-        out[name] = run_dataset(name, curves, sampler, predictors, functools.partial(save, name))
+        out[name] = run_dataset(
+            name, curves, sampler, predictors, functools.partial(save, name), interaction
+        )
     return out
 
 
@@ -232,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument(
+        "--interaction", default=None, help="crossed model: coordinates with cell offsets"
+    )
     parser.add_argument("--json", type=Path, default=REPO / "bench-results" / "unseen_groups.json")
     args = parser.parse_args(argv)
     names = chosen_datasets(args.datasets, PLAN)
@@ -240,8 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         if names is not None:
             print(f"unknown predictors {predictors}; choose from {BAYESIAN}", file=sys.stderr)
         return 1
+    interaction = (
+        True if args.interaction is None else tuple(c for c in args.interaction.split(",") if c)
+    )
     result = run(datasets=names, curves=args.curves, draws=args.draws, tune=args.tune,
-                 chains=args.chains, predictors=predictors, checkpoint=args.json)  # fmt: skip
+                 chains=args.chains, predictors=predictors, checkpoint=args.json,
+                 interaction=interaction)  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

@@ -43,8 +43,10 @@ A new cell of known levels then combines its levels' effects and draws a new :ma
 a new level draws its effect with its factor's spread. Named variables:
 ``<coord>_<factor>_effect`` (dims the factor's levels), ``<coord>_<factor>_sigma`` and
 ``_spread`` (a new level's), ``<coord>_sigma`` and ``_spread`` (cells), ``<coord>_mu``.
-The automatic rule (:func:`auto_centered_crossed`) centres the cells' level from
-:data:`CENTER_MIN_GROUPS` cells on and keeps everything else non-centred.
+The automatic rule (:func:`auto_centered_crossed`, the spec's default) centres the cells'
+level from :data:`CENTER_MIN_GROUPS` cells on and keeps everything else non-centred;
+:func:`bayeslaw.fit` instead chooses the cells' centring from the data by default
+(:mod:`bayeslaw.inference.centring`).
 
 **Likelihoods**: ``"normal"`` and ``"student_t"`` put errors on the loss;
 ``"lognormal"`` and ``"student_t_log"`` on ``log(loss)`` (the relative errors the field fits

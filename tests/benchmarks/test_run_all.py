@@ -124,6 +124,25 @@ def test_unseen_groups_reads_crossed_curves_and_scores_the_median_fallback(share
     assert "0.0625" in table  # 0.5 / 8: the predictive median's ratio to the median fallback
 
 
+def test_unseen_groups_passes_the_interaction_to_the_crossed_model_only(
+    shared_data_dir, monkeypatch
+):
+    import unseen_groups
+
+    seen = {}
+
+    def fake_bayes(train, test, group, sampler):
+        seen["crossed" if train.factors else "one factor"] = sampler
+        n = len(test.y)
+        return {"sq_error": [0.0] * n, "covered": [True] * n, "width": [1.0] * n,
+                "divergences": 0, "seconds": 0.0}  # fmt: skip
+
+    monkeypatch.setattr(unseen_groups, "_bayes", fake_bayes)
+    out = unseen_groups.run_dataset("overtraining", 1, {"draws": 5}, interaction=("L_ref",))
+    assert seen["crossed"]["interaction"] == ("L_ref",) and seen["crossed"]["draws"] == 5
+    assert "interaction" not in seen["one factor"] and len(out["curves"]) == 1
+
+
 def test_median_fallback_is_the_law_at_the_other_groups_median(make_record):
     import unseen_groups
 
