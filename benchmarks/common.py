@@ -78,6 +78,14 @@ def chosen_datasets(text: str, plan: Any) -> list[str] | None:
     return names
 
 
+def interaction_option(text: str | None) -> bool | tuple[str, ...]:
+    """An ``--interaction`` option as ``fit``'s ``interaction``: absent, every coordinate
+    (True); else the comma-separated coordinates named (empty: none)."""
+    if text is None:
+        return True
+    return tuple(c for c in text.split(",") if c)
+
+
 def publish(result: dict[str, Any], json_path: Path | None, text: str) -> int:
     """What every benchmark's ``main`` ends with: the JSON written atomically (when
     ``--json`` was given), the table printed; returns the exit status 0."""

@@ -10,13 +10,15 @@ divergences, the smallest E-BFMI, each check's verdict, the three variables with
 largest R-hat, and the fit's wall time.
 
     python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
-        [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--seeds 0] [--json PATH]
+        [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--seeds 0]
+        [--interaction L_ref,A_slope] [--json PATH]
 
 ``--centered`` takes ``;``-separated choices, each ``auto`` (``fit``'s default: with crossed
 factors, the same as ``data``), ``data`` (chosen by ``fit``'s no-pooling Laplace pilot),
 ``none`` (every term non-centred) or a comma-separated list of ``<coord>:<factor|cell>``
 names; ``--seeds`` a comma-separated list of seeds, each choice fitted once per seed (how
-much the numbers move with the seed alone).
+much the numbers move with the seed alone); ``--interaction`` the coordinates whose cells
+get offsets of their own (default: every one, ``fit``'s default).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import chosen_datasets, publish, real_observations, text_table
+from common import chosen_datasets, interaction_option, publish, real_observations, text_table
 from unseen_groups import PLAN  # dataset -> the law fitted to its curves
 
 from bayeslaw.inference.fitting import fit
@@ -79,9 +81,11 @@ def run(
     tune: int = 1000,
     chains: int = 4,
     seeds: Sequence[int] = (0,),
+    interaction: bool | Sequence[str] = True,
 ) -> dict[str, Any]:
     sampler = {"draws": draws, "tune": tune, "chains": chains}
-    out: dict[str, Any] = {"settings": {**sampler, "seeds": list(seeds)}}
+    out: dict[str, Any] = {"settings": {**sampler, "seeds": list(seeds),
+                                        "interaction": interaction}}  # fmt: skip
     for name in datasets:
         obs = real_observations(name, factors=True)
         rows = []
@@ -91,8 +95,8 @@ def run(
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     result = fit(obs, form=PLAN[name], centered=centring(choice),
-                                 random_seed=seed, progressbar=False, check=False,
-                                 **sampler)  # fmt: skip
+                                 random_seed=seed, interaction=interaction,
+                                 progressbar=False, check=False, **sampler)  # fmt: skip
                 row = {"choice": choice, "seed": seed, **quality(result)}
                 row["process_s"] = time.perf_counter() - start
                 print(f"{name} {choice} seed {seed}: {row}", file=sys.stderr, flush=True)
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seeds", default="0", help="comma-separated random seeds")
+    parser.add_argument("--interaction", default=None, help="coordinates with cell offsets")
     parser.add_argument(
         "--json", type=Path, default=REPO / "bench-results" / "crossed_sampling.json"
     )
@@ -136,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"--seeds takes comma-separated integers, got {args.seeds!r}", file=sys.stderr)
         return 1
+    interaction = interaction_option(args.interaction)
     result = run(datasets=names, centered=choices, draws=args.draws, tune=args.tune,
-                 chains=args.chains, seeds=seeds)  # fmt: skip
+                 chains=args.chains, seeds=seeds, interaction=interaction)  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

@@ -46,7 +46,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import FACTORS, chosen_datasets, publish, real_observations, text_table
+from common import (
+    FACTORS,
+    chosen_datasets,
+    interaction_option,
+    publish,
+    real_observations,
+    text_table,
+)
 
 from bayeslaw import atomic
 from bayeslaw.data import Observations
@@ -251,9 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         if names is not None:
             print(f"unknown predictors {predictors}; choose from {BAYESIAN}", file=sys.stderr)
         return 1
-    interaction = (
-        True if args.interaction is None else tuple(c for c in args.interaction.split(",") if c)
-    )
+    interaction = interaction_option(args.interaction)
     result = run(datasets=names, curves=args.curves, draws=args.draws, tune=args.tune,
                  chains=args.chains, predictors=predictors, checkpoint=args.json,
                  interaction=interaction)  # fmt: skip

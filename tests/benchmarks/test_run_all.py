@@ -179,3 +179,11 @@ def test_crossed_sampling_reads_centring_choices_and_a_fits_quality(small_fit):
     assert table.splitlines()[2].split()[:3] == ["sft_finetuning", "auto", "7"]
     assert crossed_sampling.main(["--datasets", "nowhere"]) == 1
     assert crossed_sampling.main(["--datasets", "overtraining", "--seeds", "0,x"]) == 1
+
+
+def test_interaction_option_reads_the_coordinates_named():
+    from common import interaction_option
+
+    assert interaction_option(None) is True
+    assert interaction_option("L_ref,A_slope") == ("L_ref", "A_slope")
+    assert interaction_option("") == ()
