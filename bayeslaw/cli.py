@@ -398,8 +398,9 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--interaction",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="crossed factors: each cell gets an offset of its own besides its levels' effects",
+        default=None,
+        help="crossed factors: each cell gets an offset of its own besides its levels' effects "
+        "(default: on the coordinates the centring's pilot finds the cells differ in)",
     )
     fit.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
     fit.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")

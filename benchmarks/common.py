@@ -78,11 +78,11 @@ def chosen_datasets(text: str, plan: Any) -> list[str] | None:
     return names
 
 
-def interaction_option(text: str | None) -> bool | tuple[str, ...]:
-    """An ``--interaction`` option as ``fit``'s ``interaction``: absent, every coordinate
-    (True); else the comma-separated coordinates named (empty: none)."""
+def interaction_option(text: str | None) -> tuple[str, ...] | None:
+    """An ``--interaction`` option as ``fit``'s ``interaction``: absent, fit's default
+    (None); else the comma-separated coordinates named (empty: none)."""
     if text is None:
-        return True
+        return None
     return tuple(c for c in text.split(",") if c)
 
 

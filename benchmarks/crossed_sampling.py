@@ -18,7 +18,7 @@ factors, the same as ``data``), ``data`` (chosen by ``fit``'s no-pooling Laplace
 ``none`` (every term non-centred) or a comma-separated list of ``<coord>:<factor|cell>``
 names; ``--seeds`` a comma-separated list of seeds, each choice fitted once per seed (how
 much the numbers move with the seed alone); ``--interaction`` the coordinates whose cells
-get offsets of their own (default: every one, ``fit``'s default).
+get offsets of their own (default: ``fit``'s, chosen by its pilot).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def quality(result: Any) -> dict[str, Any]:
         "worst_r_hat": [f"{i} {r:.3f}" for i, r in zip(worst.index, worst["r_hat"], strict=True)],
         "verdicts": {c.name: c.verdict for c in report.checks},
         "centered": list(result.record.model.centered),
+        "interaction": list(result.record.model.interaction),
         "seconds": float(result.wall_time),
     }
 
@@ -81,7 +82,7 @@ def run(
     tune: int = 1000,
     chains: int = 4,
     seeds: Sequence[int] = (0,),
-    interaction: bool | Sequence[str] = True,
+    interaction: bool | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     sampler = {"draws": draws, "tune": tune, "chains": chains}
     out: dict[str, Any] = {"settings": {**sampler, "seeds": list(seeds),

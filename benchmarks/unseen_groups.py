@@ -30,7 +30,7 @@ on a 2-core machine, 2 x 400 draws, about 40 minutes per Bayesian predictor for 
 fine-tuning curves and 5 for the 24 over-training ones, measured 2026-12-01);
 ``--predictors`` names the Bayesian predictors to fit (the median fallback, one MAP fit per
 dataset, always runs); ``--interaction`` the coordinates whose cells get offsets of their
-own in the crossed model (comma-separated; default: every one, ``fit``'s default). The JSON
+own in the crossed model (comma-separated; default: ``fit``'s, chosen by its pilot). The JSON
 is rewritten after every curve, so a long run that is stopped keeps what it measured.
 """
 
@@ -131,7 +131,7 @@ def run_dataset(
     sampler: dict[str, Any],
     predictors: Sequence[str] = BAYESIAN,
     on_curve: Callable[[dict[str, Any]], None] | None = None,
-    interaction: bool | Sequence[str] = True,
+    interaction: bool | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Every held-out curve of ``name`` under the median fallback and the Bayesian
     ``predictors``; ``on_curve`` is handed the dataset's results so far after each curve;
@@ -200,7 +200,7 @@ def run(
     chains: int = 2,
     predictors: Sequence[str] = BAYESIAN,
     checkpoint: Path | None = None,
-    interaction: bool | Sequence[str] = True,
+    interaction: bool | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Leave-one-curve-out on each dataset (see the module docstring); with ``checkpoint``
     the results so far are written there after each curve."""

@@ -18,7 +18,7 @@ import numpy as np
 from bayeslaw._version import __version__
 from bayeslaw.data import Observations, as_observations
 from bayeslaw.errors import DataWarning, FormError, PriorError
-from bayeslaw.inference.centring import data_centred
+from bayeslaw.inference.centring import data_choices
 from bayeslaw.inference.compiled import CompileInfo, package_versions
 from bayeslaw.inference.config import SamplerConfig, check_random_seed
 from bayeslaw.inference.diagnostics import Check, fit_checks, warn_on_failures
@@ -168,12 +168,13 @@ def _spec(
     likelihood: str,
     noise: str,
     centered: Sequence[str] | Literal["data"] | None,
-    interaction: bool | Sequence[str] = True,
+    interaction: bool | Sequence[str] | None = None,
     random_seed: int | None = None,
 ) -> ModelSpec:
     """The model spec, with the arguments that only make sense together checked;
     ``centered="data"``, and ``None`` with crossed factors, run
-    :func:`~bayeslaw.inference.centring.data_centred`'s pilot."""
+    :func:`~bayeslaw.inference.centring.data_choices`'s pilot, which also chooses the cells'
+    offsets where ``interaction`` is None and the centring is the data's."""
     from_data = isinstance(centered, str) and centered == "data"
     # crossed factors: the count rule leaves sft_finetuning at R-hat 1.021, the data's
     # choice 1.007 (bayeslaw.inference.centring)
@@ -189,6 +190,9 @@ def _spec(
             "form='auto' chooses among forms by held-out scoring: call bayeslaw.fit "
             "(bayeslaw.evaluation.selection.fit), not bayeslaw.inference.fitting.fit"
         )
+    cells_from_data = interaction is None and from_data and method == "nuts"
+    if interaction is None:
+        interaction = True
     if from_data:
         centered = () if method == "map" else None
     if method == "map":
@@ -214,8 +218,10 @@ def _spec(
             "use method='map' with them, or priors='default' for NUTS"
         )
     if from_data and method == "nuts":
-        chosen = data_centred(observations, spec, random_seed=random_seed)
-        spec = dataclasses.replace(spec, centered=chosen)
+        chosen, cells = data_choices(
+            observations, spec, random_seed=random_seed, interaction=cells_from_data
+        )
+        spec = dataclasses.replace(spec, centered=chosen, interaction=cells)
     return spec
 
 
@@ -229,7 +235,7 @@ def fit(
     likelihood: str = "normal",
     noise: str = "constant",
     centered: Sequence[str] | Literal["data"] | None = None,
-    interaction: bool | Sequence[str] = True,
+    interaction: bool | Sequence[str] | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -268,11 +274,14 @@ def fit(
         ``"data"``: chosen from a no-pooling Laplace pilot fit (how well each group's data
         pin each coordinate against the spread between groups; see
         :mod:`bayeslaw.inference.centring`), its time counted in ``wall_time``.
-    interaction : bool or sequence of str
+    interaction : bool or sequence of str, optional
         Crossed factors (``Observations.factors``) only: whether each cell gets an offset of
         its own besides the sum of its levels' effects, on every coordinate (True), on none
         (False) or on the coordinates named, e.g. ``("L_ref",)`` (see
-        :mod:`bayeslaw.models.hierarchical`).
+        :mod:`bayeslaw.models.hierarchical`). None (default): chosen by the centring's pilot
+        where the centring is the data's (NUTS; the coordinates whose cells differ by more
+        than their curves pin them, :func:`~bayeslaw.inference.centring.cells_from`), else
+        every coordinate.
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
     random_seed : int, optional

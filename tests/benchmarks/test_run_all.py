@@ -184,6 +184,6 @@ def test_crossed_sampling_reads_centring_choices_and_a_fits_quality(small_fit):
 def test_interaction_option_reads_the_coordinates_named():
     from common import interaction_option
 
-    assert interaction_option(None) is True
+    assert interaction_option(None) is None
     assert interaction_option("L_ref,A_slope") == ("L_ref", "A_slope")
     assert interaction_option("") == ()

@@ -91,9 +91,16 @@ def test_fit_records_the_centring_the_data_chose(sim, monkeypatch, mock_nuts):
     got = fit(sim.observations, form=FORM, centered="data", draws=20, tune=20, chains=2,
               random_seed=5, progressbar=False, check=False)  # fmt: skip
     assert got.record.model.centered == ("L_ref:cell", "A_slope:cell") and calls == [5]
+    # the same pilot keeps cell offsets where the cells differ: alpha's 0.8 drops them
+    assert got.record.model.interaction == ("L_ref", "A_slope")
+    got = fit(sim.observations, form=FORM, interaction=True, draws=20, tune=20, chains=2,
+              random_seed=5, progressbar=False, check=False)  # fmt: skip
+    assert got.record.model.interaction == ("L_ref", "alpha", "A_slope")
+    assert got.record.model.centered == ("L_ref:cell", "A_slope:cell") and calls == [5, 5]
     # MAP is always non-centred: no pilot runs
     got = fit(sim.observations, form=FORM, method="map", centered="data", random_seed=5)
-    assert got.record.model.centered == () and calls == [5]
+    assert got.record.model.centered == () and calls == [5, 5]
+    assert got.record.model.interaction == ("L_ref", "alpha", "A_slope")
     with pytest.raises(PriorError, match="'data' or a list"):
         fit(sim.observations, form=FORM, centered="L_ref", random_seed=5)
 
