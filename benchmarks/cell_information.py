@@ -7,7 +7,8 @@ Per coordinate of the no-pooling fit's Laplace approximation: ``median cell sd``
 residual sd of the cells' MAP coordinates after their levels' additive effects),
 ``between`` (the spread less the cells' own noise, sqrt(spread^2 - median cell sd^2)) and
 ``ratio`` (median cell sd / between; below
-:data:`~bayeslaw.inference.centring.CENTRE_BELOW`, the cells' offsets are centred).
+:data:`~bayeslaw.inference.centring.KEEP_CELLS_BELOW` the cells keep offsets of their own,
+below :data:`~bayeslaw.inference.centring.CENTRE_BELOW` those are centred).
 
     python benchmarks/cell_information.py [--datasets sft_finetuning,overtraining]
         [--json PATH]
@@ -15,6 +16,7 @@ residual sd of the cells' MAP coordinates after their levels' additive effects),
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 import warnings
@@ -24,7 +26,13 @@ from typing import Any
 from common import datasets_main, real_observations, text_table
 from unseen_groups import PLAN
 
-from bayeslaw.inference.centring import CENTRE_BELOW, centred_from, laplace_information
+from bayeslaw.inference.centring import (
+    CENTRE_BELOW,
+    KEEP_CELLS_BELOW,
+    cells_from,
+    centred_from,
+    laplace_information,
+)
 from bayeslaw.models.hierarchical import ModelSpec
 
 
@@ -37,21 +45,26 @@ def run(datasets: Sequence[str] = tuple(PLAN)) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             coords = laplace_information(obs, spec, random_seed=0)
-        chosen = centred_from(coords, spec)  # the pilot's decision, without a second pilot
-        out[name] = {"form": PLAN[name], "coordinates": coords, "centred": list(chosen),
-                     "threshold": CENTRE_BELOW, "seconds": time.perf_counter() - start}  # fmt: skip
+        # the pilot's decisions (fit's defaults), without a second pilot
+        cells = cells_from(coords, spec)
+        chosen = centred_from(coords, dataclasses.replace(spec, interaction=cells))
+        out[name] = {"form": PLAN[name], "coordinates": coords, "cells": list(cells),
+                     "centred": list(chosen), "threshold": CENTRE_BELOW,
+                     "keep_cells_below": KEEP_CELLS_BELOW,
+                     "seconds": time.perf_counter() - start}  # fmt: skip
     return out
 
 
 def format_result(result: dict[str, Any]) -> str:
     rows = [
         [name, coord, c["cell_sd"], c["max_cell_sd"], c["spread"], c["between"], c["ratio"],
+         "yes" if coord in d["cells"] else "no",
          "yes" if f"{coord}:cell" in d["centred"] else "no"]
         for name, d in result.items()
         for coord, c in d["coordinates"].items()
     ]  # fmt: skip
     header = ["dataset", "coordinate", "median cell sd", "max cell sd", "spread", "between",
-              "ratio", "centred"]  # fmt: skip
+              "ratio", "cell offsets", "centred"]  # fmt: skip
     return text_table(header, rows)
 
 
