@@ -16,7 +16,6 @@ below :data:`~bayeslaw.inference.centring.CENTRE_BELOW` those are centred).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 import warnings
@@ -29,8 +28,7 @@ from unseen_groups import PLAN
 from bayeslaw.inference.centring import (
     CENTRE_BELOW,
     KEEP_CELLS_BELOW,
-    cells_from,
-    centred_from,
+    choices_from,
     laplace_information,
 )
 from bayeslaw.models.hierarchical import ModelSpec
@@ -46,8 +44,7 @@ def run(datasets: Sequence[str] = tuple(PLAN)) -> dict[str, Any]:
             warnings.simplefilter("ignore")
             coords = laplace_information(obs, spec, random_seed=0)
         # the pilot's decisions (fit's defaults), without a second pilot
-        cells = cells_from(coords, spec)
-        chosen = centred_from(coords, dataclasses.replace(spec, interaction=cells))
+        chosen, cells = choices_from(coords, spec, interaction=True)
         out[name] = {"form": PLAN[name], "coordinates": coords, "cells": list(cells),
                      "centred": list(chosen), "threshold": CENTRE_BELOW,
                      "keep_cells_below": KEEP_CELLS_BELOW,

@@ -60,6 +60,7 @@ __all__ = [
     "additive_spread",
     "cells_from",
     "centred_from",
+    "choices_from",
     "data_centred",
     "data_choices",
     "laplace_information",
@@ -185,11 +186,15 @@ def data_choices(
     if spec.factors and not spec.interaction:
         return (), ()
     information = laplace_information(obs, spec, random_seed=random_seed)
-    cells = spec.interaction
-    if interaction and spec.factors:
-        cells = cells_from(information, spec)
-    spec = dataclasses.replace(spec, interaction=cells)
-    return centred_from(information, spec), cells
+    return choices_from(information, spec, interaction=interaction)
+
+
+def choices_from(
+    information: Mapping[str, Mapping[str, float]], spec: ModelSpec, *, interaction: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`data_choices`'s ``(centered, interaction)`` from the pilot's ``information``."""
+    cells = cells_from(information, spec) if interaction and spec.factors else spec.interaction
+    return centred_from(information, dataclasses.replace(spec, interaction=cells)), cells
 
 
 def cells_from(information: Mapping[str, Mapping[str, float]], spec: ModelSpec) -> tuple[str, ...]:
