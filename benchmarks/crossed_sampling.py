@@ -1,5 +1,6 @@
 """Sampling quality of the crossed-factor model on the real crossed datasets, at default
-settings (4 chains x 1000 draws after 1000 tuning steps, target_accept 0.98).
+settings (4 chains x 1000 draws after 1000 tuning steps, target_accept 0.98; ``--target-accept``
+changes the last).
 
 Every curve of ``sft_finetuning`` (model x dataset, ``rectified(sft_data_size)``) and
 ``overtraining`` (train_dataset x eval_set, ``chinchilla_tied(params,tokens)``) is fitted
@@ -7,11 +8,12 @@ once with ``groups=(a, b)``, partial pooling and each centring choice asked for 
 automatic rule), and :func:`bayeslaw.reports.diagnose_fit`'s summary is read: the largest
 R-hat, the smallest bulk and tail ESS (over every free variable and law parameter), the
 divergences, the smallest E-BFMI, each check's verdict, the three variables with the
-largest R-hat, and the fit's wall time.
+largest R-hat, the transitions cut short by the maximum tree depth and the median leapfrog
+steps per transition (where the sampler records them), and the fit's wall time.
 
     python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
         [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--seeds 0]
-        [--interaction L_ref,A_slope] [--json PATH]
+        [--interaction L_ref,A_slope] [--target-accept 0.9] [--json PATH]
 
 ``--centered`` takes ``;``-separated choices, each ``auto`` (``fit``'s default: with crossed
 factors, the same as ``data``), ``data`` (chosen by ``fit``'s no-pooling Laplace pilot),
@@ -35,6 +37,7 @@ import numpy as np
 from common import chosen_datasets, interaction_option, publish, real_observations, text_table
 from unseen_groups import PLAN  # dataset -> the law fitted to its curves
 
+from bayeslaw.inference.diagnostics import TREEDEPTH_STATS
 from bayeslaw.inference.fitting import fit
 from bayeslaw.reports.diagnostics import diagnose_fit
 
@@ -60,6 +63,9 @@ def quality(result: Any) -> dict[str, Any]:
     report = diagnose_fit(result)
     summary = report.summary
     worst = summary.sort_values("r_hat", ascending=False).head(3)
+    stats = result.datatree["sample_stats"]
+    flags = [name for name in TREEDEPTH_STATS if name in stats]
+    steps = next((stats[n].values for n in ("n_steps", "tree_size") if n in stats), None)
     return {
         "max_r_hat": float(summary["r_hat"].max()),
         "min_ess_bulk": float(summary["ess_bulk"].min()),
@@ -67,6 +73,10 @@ def quality(result: Any) -> dict[str, Any]:
         "divergences": int(result.datatree["sample_stats"]["diverging"].sum()),
         "min_bfmi": float(np.min(azs.bfmi(result.datatree)["energy"].values)),
         "worst_r_hat": [f"{i} {r:.3f}" for i, r in zip(worst.index, worst["r_hat"], strict=True)],
+        "depth_hits": int(sum(np.asarray(stats[f].values, dtype=bool).sum() for f in flags))
+        if flags
+        else None,
+        "median_steps": None if steps is None else float(np.median(steps)),
         "verdicts": {c.name: c.verdict for c in report.checks},
         "centered": list(result.record.model.centered),
         "interaction": list(result.record.model.interaction),
@@ -83,8 +93,13 @@ def run(
     chains: int = 4,
     seeds: Sequence[int] = (0,),
     interaction: bool | Sequence[str] | None = None,
+    target_accept: float | None = None,
 ) -> dict[str, Any]:
-    sampler = {"draws": draws, "tune": tune, "chains": chains}
+    """Each dataset fitted per centring choice and seed; ``target_accept`` None is
+    ``fit``'s default."""
+    sampler: dict[str, Any] = {"draws": draws, "tune": tune, "chains": chains}
+    if target_accept is not None:
+        sampler["target_accept"] = target_accept
     out: dict[str, Any] = {"settings": {**sampler, "seeds": list(seeds),
                                         "interaction": interaction}}  # fmt: skip
     for name in datasets:
@@ -106,6 +121,10 @@ def run(
     return out
 
 
+def _or_dash(value: Any) -> Any:
+    return "-" if value is None else value
+
+
 def format_result(result: dict[str, Any]) -> str:
     table = []
     for name, d in result.items():
@@ -113,10 +132,11 @@ def format_result(result: dict[str, Any]) -> str:
             continue
         for r in d["rows"]:
             table.append((name, r["choice"], r.get("seed", 0), r["max_r_hat"], r["min_ess_bulk"],
-                          r["min_ess_tail"], r["divergences"], r["min_bfmi"], r["seconds"],
-                          "; ".join(r["worst_r_hat"])))  # fmt: skip
+                          r["min_ess_tail"], r["divergences"], r["min_bfmi"],
+                          _or_dash(r.get("depth_hits")), _or_dash(r.get("median_steps")),
+                          r["seconds"], "; ".join(r["worst_r_hat"])))  # fmt: skip
     header = ("dataset", "centered", "seed", "max R-hat", "min ESS bulk", "min ESS tail", "div",
-              "min E-BFMI", "s", "largest R-hat")  # fmt: skip
+              "min E-BFMI", "depth hits", "median steps", "s", "largest R-hat")  # fmt: skip
     return text_table(header, table)
 
 
@@ -129,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seeds", default="0", help="comma-separated random seeds")
     parser.add_argument("--interaction", default=None, help="coordinates with cell offsets")
+    parser.add_argument(
+        "--target-accept", type=float, default=None, help="NUTS step-size target (fit's default)"
+    )
     parser.add_argument(
         "--json", type=Path, default=REPO / "bench-results" / "crossed_sampling.json"
     )
@@ -144,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     interaction = interaction_option(args.interaction)
     result = run(datasets=names, centered=choices, draws=args.draws, tune=args.tune,
-                 chains=args.chains, seeds=seeds, interaction=interaction)  # fmt: skip
+                 chains=args.chains, seeds=seeds, interaction=interaction,
+                 target_accept=args.target_accept)  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

@@ -173,12 +173,35 @@ def test_crossed_sampling_reads_centring_choices_and_a_fits_quality(small_fit):
     assert row["divergences"] == int(summary["diverging"].sum())
     assert row["max_r_hat"] >= 1.0 - 1e-9 and row["min_ess_bulk"] > 0
     assert len(row["worst_r_hat"]) == 3 and "R-hat" in row["verdicts"]
+    # the mocked sampler flags no tree-depth hit and records no step counts
+    assert row["depth_hits"] == 0 and row["median_steps"] is None
     table = crossed_sampling.format_result(
         {"settings": {}, "sft_finetuning": {"rows": [{"choice": "auto", "seed": 7, **row}]}}
     )
     assert table.splitlines()[2].split()[:3] == ["sft_finetuning", "auto", "7"]
+    assert table.splitlines()[2].split()[8:10] == ["0", "-"]
     assert crossed_sampling.main(["--datasets", "nowhere"]) == 1
     assert crossed_sampling.main(["--datasets", "overtraining", "--seeds", "0,x"]) == 1
+
+
+def test_crossed_sampling_passes_the_step_size_target_on(small_fit, monkeypatch):
+    import crossed_sampling
+
+    calls = []
+
+    def fake_fit(obs, **kwargs):
+        calls.append(kwargs)
+        return small_fit
+
+    monkeypatch.setattr(crossed_sampling, "fit", fake_fit)
+    monkeypatch.setattr(
+        crossed_sampling, "real_observations", lambda *a, **k: small_fit.observations
+    )
+    out = crossed_sampling.run(datasets=("overtraining",), draws=10, tune=10, chains=1,
+                               target_accept=0.9)  # fmt: skip
+    assert calls[0]["target_accept"] == 0.9 and out["settings"]["target_accept"] == 0.9
+    crossed_sampling.run(datasets=("overtraining",), draws=10, tune=10, chains=1)
+    assert "target_accept" not in calls[1]  # fit's own default
 
 
 def test_interaction_option_reads_the_coordinates_named():
