@@ -37,7 +37,7 @@ import numpy as np
 from common import chosen_datasets, interaction_option, publish, real_observations, text_table
 from unseen_groups import PLAN  # dataset -> the law fitted to its curves
 
-from bayeslaw.inference.diagnostics import TREEDEPTH_STATS
+from bayeslaw.inference.diagnostics import treedepth_hits
 from bayeslaw.inference.fitting import fit
 from bayeslaw.reports.diagnostics import diagnose_fit
 
@@ -64,18 +64,15 @@ def quality(result: Any) -> dict[str, Any]:
     summary = report.summary
     worst = summary.sort_values("r_hat", ascending=False).head(3)
     stats = result.datatree["sample_stats"]
-    flags = [name for name in TREEDEPTH_STATS if name in stats]
     steps = next((stats[n].values for n in ("n_steps", "tree_size") if n in stats), None)
     return {
         "max_r_hat": float(summary["r_hat"].max()),
         "min_ess_bulk": float(summary["ess_bulk"].min()),
         "min_ess_tail": float(summary["ess_tail"].min()),
-        "divergences": int(result.datatree["sample_stats"]["diverging"].sum()),
+        "divergences": int(stats["diverging"].sum()),
         "min_bfmi": float(np.min(azs.bfmi(result.datatree)["energy"].values)),
         "worst_r_hat": [f"{i} {r:.3f}" for i, r in zip(worst.index, worst["r_hat"], strict=True)],
-        "depth_hits": int(sum(np.asarray(stats[f].values, dtype=bool).sum() for f in flags))
-        if flags
-        else None,
+        "depth_hits": treedepth_hits(stats),
         "median_steps": None if steps is None else float(np.median(steps)),
         "verdicts": {c.name: c.verdict for c in report.checks},
         "centered": list(result.record.model.centered),

@@ -33,6 +33,7 @@ __all__ = [
     "loo_check",
     "sampler_checks",
     "summary_table",
+    "treedepth_hits",
     "warn_on_failures",
     "worst",
 ]
@@ -194,11 +195,19 @@ def _divergence_check(stats: Any, total: int, locus: Sequence[str] = ()) -> Chec
     )
 
 
-def _treedepth_check(stats: Any, flags: list[str], total: int) -> Check:
+def treedepth_hits(stats: Any) -> int | None:
+    """Transitions cut short by the maximum tree depth in ``stats`` (a sample-stats group),
+    whichever sampler's flag it holds (:data:`TREEDEPTH_STATS`); None where it holds none."""
+    flags = [name for name in TREEDEPTH_STATS if name in stats]
+    if not flags:
+        return None
     hit = np.zeros(np.shape(stats[flags[0]].values), dtype=bool)
     for flag in flags:
         hit |= np.asarray(stats[flag].values, dtype=bool)
-    n_max = int(hit.sum())
+    return int(hit.sum())
+
+
+def _treedepth_check(n_max: int, total: int) -> Check:
     return Check(
         "tree depth",
         _grade(n_max > 0, False),
@@ -235,9 +244,9 @@ def sampler_checks(tree: Any, var_names: Sequence[str] = ()) -> list[Check]:
     checks = []
     if "diverging" in stats:
         checks.append(_divergence_check(stats, total, divergence_locus(tree, var_names)))
-    flags = [name for name in TREEDEPTH_STATS if name in stats]
-    if flags:
-        checks.append(_treedepth_check(stats, flags, total))
+    n_max = treedepth_hits(stats)
+    if n_max is not None:
+        checks.append(_treedepth_check(n_max, total))
     if "energy" in stats:
         checks.append(_bfmi_check(tree))
     return checks
