@@ -1,5 +1,5 @@
 """How well each curve measures each law coordinate, against the spread between cells: what
-``fit(..., centered="data")`` reads to choose which cells' offsets to centre
+``fit(..., centered="data")`` reads to choose which cells' offsets and levels' effects to centre
 (:mod:`bayeslaw.inference.centring`), printed for the shared crossed datasets.
 
 Per coordinate of the no-pooling fit's Laplace approximation: ``median cell sd`` and
@@ -8,7 +8,11 @@ residual sd of the cells' MAP coordinates after their levels' additive effects),
 ``between`` (the spread less the cells' own noise, sqrt(spread^2 - median cell sd^2)) and
 ``ratio`` (median cell sd / between; below
 :data:`~bayeslaw.inference.centring.KEEP_CELLS_BELOW` the cells keep offsets of their own,
-below :data:`~bayeslaw.inference.centring.CENTRE_BELOW` those are centred).
+below :data:`~bayeslaw.inference.centring.CENTRE_BELOW` those are centred); then per
+coordinate and factor, its levels' effects (``<coord>:<factor>``): ``median level sd`` (the
+effects' sd when each cell scatters around its levels' sum by the spread), ``between`` (the
+effects' sd less that noise) and ``ratio`` (below ``CENTRE_BELOW`` the effects are centred,
+unless the coordinate's cells keep non-centred offsets).
 
     python benchmarks/cell_information.py [--datasets sft_finetuning,overtraining]
         [--json PATH]
@@ -53,16 +57,23 @@ def run(datasets: Sequence[str] = tuple(PLAN)) -> dict[str, Any]:
 
 
 def format_result(result: dict[str, Any]) -> str:
-    rows = [
-        [name, coord, c["cell_sd"], c["max_cell_sd"], c["spread"], c["between"], c["ratio"],
-         "yes" if coord in d["cells"] else "no",
-         "yes" if f"{coord}:cell" in d["centred"] else "no"]
-        for name, d in result.items()
-        for coord, c in d["coordinates"].items()
-    ]  # fmt: skip
+    """Two tables: each coordinate's cells, then each coordinate's effects of each factor."""
+    rows, effects = [], []
+    for name, d in result.items():
+        for term, c in d["coordinates"].items():
+            centred = "yes" if (term if ":" in term else f"{term}:cell") in d["centred"] else "no"
+            if ":" in term:
+                effects.append([name, term, c["level_sd"], c["between"], c["ratio"], centred])
+                continue
+            rows.append([name, term, c["cell_sd"], c["max_cell_sd"], c["spread"], c["between"],
+                         c["ratio"], "yes" if term in d["cells"] else "no", centred])  # fmt: skip
     header = ["dataset", "coordinate", "median cell sd", "max cell sd", "spread", "between",
               "ratio", "cell offsets", "centred"]  # fmt: skip
-    return text_table(header, rows)
+    table = text_table(header, rows)
+    if effects:
+        header = ["dataset", "effects", "median level sd", "between", "ratio", "centred"]
+        table += "\n\n" + text_table(header, effects)
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -382,10 +382,13 @@ def test_new_cell_of_known_levels_is_recovered(sim):
     predicted from its levels' effects: close to the truth, inside its 90% interval, and
     far better than a new group of a one-factor fit, which knows neither level."""
     # default sampler settings; convergence is checked below with a stated tolerance (the
-    # crossed model's between-level scales of 3-4 levels mix slowly: R-hat 1.015 measured).
-    # Divergences depend on the seed in this small design: 0 / 2 / 4 of 4000 transitions
-    # for seeds 1 / 2 / 3 (2026-12-01; 4-6 at target_accept 0.95, 10-31 at 0.9), so the
-    # zero asserted below guards this seed against a worse geometry, not every seed.
+    # crossed model's between-level scales of 3-4 levels mix slowly: R-hat 1.006-1.014
+    # measured over seeds 1-3). Divergences are rare but not absent in this small design,
+    # and which transitions diverge moves with the seed and with the compiled sampler: at
+    # the default centring, 1 / 0 / 0 of 4000 for seeds 1 / 2 / 3 compiled afresh, 0 / 0 / 1
+    # with samplers from the disk cache (2026-12-02); centring the cells' level only (the
+    # default before) 0 / 0 / 1 afresh and 0 / 2 / 4 on 2026-12-01 (4-6 at target_accept
+    # 0.95, 10-31 at 0.9). At most 0.1% of the transitions is asserted.
     kwargs = {"form": FORM, "random_seed": 1, "progressbar": False, "check": False}
     crossed = fit(sim.observations, **kwargs)
     plain = load_observations(
@@ -403,6 +406,6 @@ def test_new_cell_of_known_levels_is_recovered(sim):
     assert error_crossed < 0.25 * error_plain
     assert np.all(a["upper"] - a["lower"] < b["upper"] - b["lower"])
     stats = crossed.datatree["sample_stats"]
-    assert int(stats["diverging"].sum()) == 0
+    assert int(stats["diverging"].sum()) <= 4
     summary = azs.summary(crossed.datatree, kind="diagnostics", round_to="none")
     assert summary["r_hat"].max() <= 1.03 and summary["ess_bulk"].min() >= 200

@@ -1,4 +1,5 @@
-r"""Centred or non-centred offsets, and a crossed model's cell offsets, chosen from the data
+r"""Centred or non-centred offsets (a group's, a crossed model's cell's and its levels'
+effects), and a crossed model's cell offsets, chosen from the data
 (``fit(..., centered="data")``; the default with crossed factors).
 
 A group's (or a crossed model's cell's) offset on a coordinate is best sampled centred when
@@ -19,26 +20,34 @@ sd on the link scale):
   differ at all).
 
 A coordinate is centred when ``ratio = cell_sd / between`` is below :data:`CENTRE_BELOW`;
-with crossed factors this applies to the cells' offsets (``"<coord>:cell"``), the levels'
-effects staying non-centred (centring the eight validation sets' effects of
-``overtraining`` gave R-hat 1.04). With crossed factors and ``interaction`` left to the data
-(``fit``'s default), a coordinate's cells keep offsets of their own only where the ratio is
-below :data:`KEEP_CELLS_BELOW`: above it the cells differ by little more than each curve
-pins them, the offsets' scale mixes slowly under either parametrisation, and the offsets
-add nothing a held-out curve shows. Measured at default settings
+with crossed factors this applies to the cells' offsets (``"<coord>:cell"``). Each factor's
+effects on a coordinate (``"<coord>:<factor>"``) are judged the same way, one level at a
+time (:func:`level_information`): the cells' MAP coordinates measure a level's effect with
+the sd ``level_sd`` the additive fit leaves (each cell scattering by ``max(spread,
+cell_sd)``), against the levels' between-level sd; they are centred below the same
+threshold, except where the coordinate's cells keep non-centred offsets (measured:
+centring ``simulate_crossed``'s A_slope effects under its non-centred cells left R-hat at
+1.02-1.03). With crossed factors and ``interaction`` left to the data (``fit``'s default), a
+coordinate's cells keep offsets of their own only where the ratio is below
+:data:`KEEP_CELLS_BELOW`: above it the cells differ by little more than each curve pins them,
+the offsets' scale mixes slowly under either parametrisation, and the offsets add nothing a
+held-out curve shows. Measured at default settings
 (``benchmarks/cell_information.py``, ``benchmarks/crossed_sampling.py``,
 ``benchmarks/unseen_groups.py``, README "Sampling of the crossed model"), which set the
 thresholds:
 
 - ``sft_finetuning``: ratios L_ref 0.01, D_l 0.12, B 0.22, beta 0.51. Centring the first
   three: R-hat 1.006-1.011 over three seeds, bulk ESS 481+, no divergence; all four: 1.010,
-  ESS 347; L_ref only 1.021.
+  ESS 347; L_ref only 1.021. L_ref's dataset effects (ratio 0.295) centred as well:
+  1.006-1.008, ESS 544+, one divergent transition in one run of three.
 - ``overtraining``: L_ref 0.09, the slopes' 0.90 and 1.09, alpha's between-cell sd 0.
   Offsets on every coordinate, L_ref's centred: R-hat 1.010-1.020 over three seeds, ESS
   327-383; the slopes' cells centred as well: 30 divergences, R-hat 1.024; offsets on L_ref
   only: R-hat 1.005-1.011, ESS 653+, and the same held-out error and coverage.
 - ``simulate_crossed(4, 3)`` (cells barely differ): L_ref 0.05, A_slope 0.39. Centring
   A_slope's cells too gave 6 divergences (``tests/test_crossed.py``), L_ref alone none.
+  L_ref's effects (ratios 0.13, 0.08) centred as well: R-hat 1.006-1.014 against
+  1.012-1.017 (seeds 1-3, samplers compiled afresh), divergences 1 / 0 / 0 against 0 / 0 / 1.
 """
 
 from __future__ import annotations
@@ -96,6 +105,53 @@ def additive_spread(values: np.ndarray, levels: Mapping[str, Sequence[str]]) -> 
     return float(np.sqrt(residual @ residual / dof))
 
 
+def level_information(
+    values: np.ndarray, levels: Mapping[str, Sequence[str]], noise: float
+) -> dict[str, dict[str, float]]:
+    r"""Per factor of ``levels`` (factor -> each cell's level): how well ``values`` (one per
+    cell) measure its levels' effects, against the spread between them.
+
+    The effects are the least-squares fit of a mean plus zero-sum effects of every factor.
+    With each cell scattering around that fit with sd ``noise``, the estimated effects
+    :math:`\hat e` have covariance :math:`\Sigma`; ``level_sd`` is the median over levels of
+    their sd; ``between`` the method-of-moments between-level sd, from
+    :math:`\mathrm E[\hat e^\top \hat e] = (L - 1)\,\sigma^2 + \mathrm{tr}\,\Sigma`
+    (:math:`L` levels, floored at 0); ``ratio`` = ``level_sd / between``. A ``noise`` that
+    is not finite (nothing left to measure it with) measures nothing: ratio infinite.
+    """
+    if not np.isfinite(noise):
+        unmeasured = {"level_sd": float("inf"), "between": float("nan"), "ratio": float("inf")}
+        return {factor: dict(unmeasured) for factor in levels}
+    values = np.asarray(values, dtype=np.float64)
+    columns, blocks = [np.ones(len(values))], {}
+    for factor, cells in levels.items():
+        cells_array, names = np.asarray(cells), sorted(set(cells))
+        start = len(columns)
+        # effect coding: level j minus the last level, so the effects sum to zero
+        last = (cells_array == names[-1]).astype(float)
+        columns += [(cells_array == n) - last for n in names[:-1]]
+        blocks[factor] = (start, len(names))
+    design = np.column_stack(columns)
+    coef = np.linalg.lstsq(design, values, rcond=None)[0]
+    covariance = noise**2 * np.linalg.pinv(design.T @ design)
+    out = {}
+    for factor, (start, n_levels) in blocks.items():
+        contrast = np.zeros((n_levels, design.shape[1]))
+        contrast[: n_levels - 1, start : start + n_levels - 1] = np.eye(n_levels - 1)
+        contrast[n_levels - 1, start : start + n_levels - 1] = -1.0
+        effects = contrast @ coef
+        effect_cov = contrast @ covariance @ contrast.T
+        level_sd = float(np.median(np.sqrt(np.clip(np.diag(effect_cov), 0.0, None))))
+        between_sq = (effects @ effects - np.trace(effect_cov)) / (n_levels - 1)
+        between = float(np.sqrt(max(between_sq, 0.0)))
+        out[factor] = {
+            "level_sd": level_sd,
+            "between": between,
+            "ratio": level_sd / between if between > 0 else float("inf"),
+        }
+    return out
+
+
 def _hessian(model: Any, point: Mapping[str, np.ndarray]) -> np.ndarray:
     """The Hessian of log p at ``point`` (value variables, unconstrained), by central
     differences of the compiled gradient: a few hundred gradient calls cost far less than
@@ -149,7 +205,8 @@ def laplace_information(
         block = slice(where[name], where[name] + free[name].size)
         var = variance[block]
         sd = prior.scale * np.sqrt(np.where(var > 0, var, np.inf))
-        spread = additive_spread(prior.loc + prior.scale * free[name], levels)
+        values = prior.loc + prior.scale * free[name]
+        spread = additive_spread(values, levels)
         cell_sd = float(np.median(sd))
         between = float(np.sqrt(max(spread**2 - cell_sd**2, 0.0)))
         out[coord.name] = {
@@ -159,6 +216,11 @@ def laplace_information(
             "between": between,
             "ratio": cell_sd / between if between > 0 else float("inf"),
         }
+        if levels:
+            # each cell scatters around its levels' sum by its own sd and the cells' spread
+            noise = max(spread, cell_sd) if np.isfinite(spread) else float("inf")
+            for factor, info in level_information(values, levels, noise).items():
+                out[f"{coord.name}:{factor}"] = info
     return out
 
 
@@ -166,10 +228,11 @@ def data_centred(
     obs: Observations, spec: ModelSpec, *, random_seed: int | None = None
 ) -> tuple[str, ...]:
     """The ``centered`` entries the data choose for ``spec`` (partial pooling): coordinates
-    (one factor) or their cells' offsets (``"<coord>:cell"``, crossed factors) whose
+    (one factor), or their cells' offsets and levels' effects (``"<coord>:cell"``,
+    ``"<coord>:<factor>"``, crossed factors; :func:`centred_from`) whose
     :func:`laplace_information` ratio is below :data:`CENTRE_BELOW`. None below
     :data:`~bayeslaw.models.hierarchical.CENTER_MIN_GROUPS` groups (too few to measure a
-    spread), and none on a crossed model without cell offsets."""
+    spread)."""
     return data_choices(obs, spec, random_seed=random_seed, interaction=False)[0]
 
 
@@ -183,8 +246,6 @@ def data_choices(
     nothing centred, ``spec.interaction`` kept."""
     if spec.pooling != "partial" or len(spec.groups) < CENTER_MIN_GROUPS:
         return (), spec.interaction
-    if spec.factors and not spec.interaction:
-        return (), ()
     information = laplace_information(obs, spec, random_seed=random_seed)
     return choices_from(information, spec, interaction=interaction)
 
@@ -207,9 +268,21 @@ def centred_from(
     information: Mapping[str, Mapping[str, float]], spec: ModelSpec
 ) -> tuple[str, ...]:
     """The ``centered`` entries :func:`laplace_information`'s ``information`` chooses for
-    ``spec``: the coordinates (one factor) or their cells' offsets (crossed factors) whose
-    ratio is below :data:`CENTRE_BELOW`."""
-    chosen = [c for c, info in information.items() if info["ratio"] < CENTRE_BELOW]
-    if spec.factors:
-        return tuple(f"{c}:cell" for c in chosen if c in spec.interaction)
+    ``spec``: the coordinates (one factor) whose ratio is below :data:`CENTRE_BELOW`; with
+    crossed factors, per coordinate, its cells' offsets (``"<coord>:cell"``) where their
+    ratio is below it, and each factor's effects (``"<coord>:<factor>"``) where theirs is,
+    unless the coordinate's cells keep non-centred offsets (see the module docstring)."""
+    names = [c.name for c in coordinates(spec.form)]
+    if not spec.factors:
+        return tuple(c for c in names if information[c]["ratio"] < CENTRE_BELOW)
+    chosen = []
+    for c in names:
+        cells_centred = c in spec.interaction and information[c]["ratio"] < CENTRE_BELOW
+        if cells_centred:
+            chosen.append(f"{c}:cell")
+        if c in spec.interaction and not cells_centred:
+            continue
+        chosen += [
+            f"{c}:{f}" for f in spec.factor_names if information[f"{c}:{f}"]["ratio"] < CENTRE_BELOW
+        ]
     return tuple(chosen)

@@ -272,7 +272,8 @@ def fit(
         MAP always uses non-centred offsets. With crossed factors the entries are
         ``"<coord>:<factor>"`` or ``"<coord>:cell"``, and None means ``"data"``.
         ``"data"``: chosen from a no-pooling Laplace pilot fit (how well each group's data
-        pin each coordinate against the spread between groups; see
+        pin each coordinate against the spread between groups, and with crossed factors
+        the cells sharing a level its effect against the spread between levels; see
         :mod:`bayeslaw.inference.centring`), its time counted in ``wall_time``.
     interaction : bool or sequence of str, optional
         Crossed factors (``Observations.factors``) only: whether each cell gets an offset of

@@ -45,8 +45,8 @@ a new level draws its effect with its factor's spread. Named variables:
 ``_spread`` (a new level's), ``<coord>_sigma`` and ``_spread`` (cells), ``<coord>_mu``.
 The automatic rule (:func:`auto_centered_crossed`, the spec's default) centres the cells'
 level from :data:`CENTER_MIN_GROUPS` cells on and keeps everything else non-centred;
-:func:`bayeslaw.fit` instead chooses the cells' centring from the data by default
-(:mod:`bayeslaw.inference.centring`).
+:func:`bayeslaw.fit` instead chooses the centring of the cells' offsets and of each factor's
+effects from the data by default (:mod:`bayeslaw.inference.centring`).
 
 **Likelihoods**: ``"normal"`` and ``"student_t"`` put errors on the loss;
 ``"lognormal"`` and ``"student_t_log"`` on ``log(loss)`` (the relative errors the field fits

@@ -27,11 +27,17 @@ def sim():
 
 
 def canned(ratios):
-    """A stand-in for the pilot: each coordinate's ratio as given."""
+    """A stand-in for the pilot: each coordinate's (and ``"<coord>:<factor>"`` term's) ratio
+    as given; a crossed model's terms not given measure nothing (ratio infinite)."""
 
     def information(obs, spec, *, random_seed=None):
-        return {c: {"cell_sd": r, "max_cell_sd": r, "spread": 1.0, "between": 1.0, "ratio": r}
-                for c, r in ratios.items()}  # fmt: skip
+        out = {c: {"cell_sd": r, "max_cell_sd": r, "spread": 1.0, "between": 1.0, "ratio": r}
+               for c, r in ratios.items() if ":" not in c}  # fmt: skip
+        for c in list(out):
+            for f in spec.factor_names:
+                r = ratios.get(f"{c}:{f}", np.inf)
+                out[f"{c}:{f}"] = {"level_sd": r, "between": 1.0, "ratio": r}
+        return out
 
     return information
 
@@ -55,6 +61,33 @@ def test_additive_spread_is_the_residual_sd_after_the_levels_effects():
     assert np.isnan(centring.additive_spread(additive[1:3], {"model": models[1:3]}))
 
 
+def test_level_information_measures_each_factors_effects():
+    rng = np.random.default_rng(0)
+    models, datasets = np.repeat(["m0", "m1", "m2", "m3"], 3), np.tile(["d0", "d1", "d2"], 4)
+    model_effect = np.array([0.3, -0.1, 0.0, -0.2])  # zero-sum, as the fit's effects are
+    dataset_effect = np.array([0.5, -0.25, -0.25])
+    exact = (1.0 + model_effect[np.repeat(np.arange(4), 3)]
+             + dataset_effect[np.tile(np.arange(3), 4)])  # fmt: skip
+    levels = {"model": models, "dataset": datasets}
+    got = centring.level_information(exact, levels, noise=0.0)
+    # without noise the effects are exact: between is their sd, measured to no error
+    assert got["model"]["between"] == pytest.approx(np.std(model_effect, ddof=1))
+    assert got["dataset"]["between"] == pytest.approx(np.std(dataset_effect, ddof=1))
+    assert got["model"]["level_sd"] == pytest.approx(0.0, abs=1e-12) and got["model"]["ratio"] == 0
+    # balanced: a model's effect is its row mean less the grand mean, sd noise sqrt(3/4 / 3)
+    noisy = centring.level_information(exact + 0.05 * rng.standard_normal(12), levels, 0.05)
+    assert noisy["model"]["level_sd"] == pytest.approx(0.05 * np.sqrt(0.75 / 3))
+    assert noisy["dataset"]["level_sd"] == pytest.approx(0.05 * np.sqrt((2 / 3) / 4))
+    info = noisy["dataset"]
+    assert info["ratio"] == pytest.approx(info["level_sd"] / info["between"])
+    # levels that do not differ beyond the noise: no between-level sd, ratio infinite
+    flat = centring.level_information(1.0 + 0.05 * rng.standard_normal(12), levels, 1.0)
+    assert flat["model"]["between"] == 0 and flat["model"]["ratio"] == np.inf
+    # nothing to measure the noise with: nothing measured
+    unmeasured = centring.level_information(exact, levels, np.nan)
+    assert all(v["ratio"] == np.inf for v in unmeasured.values())
+
+
 def test_data_centred_centres_the_cells_the_data_pin(sim, monkeypatch):
     obs = sim.observations
     monkeypatch.setattr(centring, "laplace_information",
@@ -66,6 +99,24 @@ def test_data_centred_centres_the_cells_the_data_pin(sim, monkeypatch):
     assert centring.data_centred(obs, spec) == ("A_slope:cell",)
     spec = ModelSpec.from_observations(obs, form=FORM, interaction=False)
     assert centring.data_centred(obs, spec) == ()
+
+
+def test_data_centred_centres_the_effects_the_levels_pin(sim, monkeypatch):
+    obs = sim.observations
+    monkeypatch.setattr(centring, "laplace_information",
+                        canned({"L_ref": 0.05, "alpha": 0.35, "A_slope": 0.2, "L_ref:model": 0.1,
+                                "alpha:model": 0.1, "A_slope:dataset": 0.1,
+                                "A_slope:model": 0.5}))  # fmt: skip
+    spec = ModelSpec.from_observations(obs, form=FORM)
+    # alpha's cells keep non-centred offsets: its model effects stay non-centred as well
+    assert centring.data_centred(obs, spec) == (
+        "L_ref:cell", "L_ref:model", "A_slope:cell", "A_slope:dataset",
+    )  # fmt: skip
+    # without cells' offsets a coordinate's effects follow their own ratio
+    spec = ModelSpec.from_observations(obs, form=FORM, interaction=["alpha", "A_slope"])
+    assert centring.data_centred(obs, spec) == ("L_ref:model", "A_slope:cell", "A_slope:dataset")
+    spec = ModelSpec.from_observations(obs, form=FORM, interaction=False)
+    assert centring.data_centred(obs, spec) == ("L_ref:model", "alpha:model", "A_slope:dataset")
     # below six groups nothing is centred, whatever the numbers
     few = simulate_crossed(n_models=2, n_datasets=2, seed=0).observations
     assert centring.data_centred(few, ModelSpec.from_observations(few, form=FORM)) == ()
@@ -123,13 +174,21 @@ def test_pilot_on_simulated_crossed_curves(sim):
         symbolic = model.compile_d2logp(model.free_RVs, negate_output=False)(point)
     np.testing.assert_allclose(centring._hessian(model, point), symbolic, rtol=1e-4, atol=1e-4)
     got = centring.laplace_information(obs, spec, random_seed=0)
-    assert set(got) == {"L_ref", "alpha", "A_slope"}
-    for c in got.values():
+    names = {"L_ref", "alpha", "A_slope"}
+    assert set(got) == names | {f"{c}:{f}" for c in names for f in ("model", "dataset")}
+    for c in (got[n] for n in names):
         assert 0 < c["cell_sd"] <= c["max_cell_sd"] and c["spread"] > 0
         # the between-cell sd is the spread less the cells' own noise
         assert c["between"] == pytest.approx(np.sqrt(max(c["spread"] ** 2 - c["cell_sd"] ** 2, 0)))
         assert c["ratio"] == pytest.approx(c["cell_sd"] / c["between"])
     # each curve pins its level far better than its exponent (one alpha, cells barely differ)
     assert got["L_ref"]["ratio"] < centring.CENTRE_BELOW < got["alpha"]["ratio"]
-    # A_slope's cells barely differ (cell_sd 0.02): centring them gave divergences
-    assert centring.data_centred(obs, spec, random_seed=0) == ("L_ref:cell",)
+    # the simulation's levels differ in L_ref and A, not in alpha (one shared)
+    for term in ("L_ref:model", "L_ref:dataset", "A_slope:model", "A_slope:dataset"):
+        assert got[term]["ratio"] < centring.CENTRE_BELOW
+    assert got["alpha:model"]["ratio"] > 1 and got["alpha:dataset"]["ratio"] > 1
+    # A_slope's cells barely differ (cell_sd 0.02): centring them gave divergences, and its
+    # effects stay non-centred with its cells (R-hat 1.02-1.03 when centred)
+    assert centring.data_centred(obs, spec, random_seed=0) == (
+        "L_ref:cell", "L_ref:model", "L_ref:dataset",
+    )  # fmt: skip
