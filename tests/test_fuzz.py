@@ -29,14 +29,19 @@ from bayeslaw.errors import (
 )
 from bayeslaw.posterior.fit import load_fit
 
+# the fast tier draws the same examples every run (a fixed seed, as every fast test): most
+# law() examples are invalid by design, and with random ones "at least 5 of 60 answered"
+# failed by chance (3 of 60 in a clean clone, 2026-12-02); the fixed ones answer 13
 FAST = settings(
     max_examples=60,
     deadline=2000,
     database=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 FUZZ_EXAMPLES = 600
-SLOW = settings(FAST, max_examples=FUZZ_EXAMPLES, deadline=5000)
+# the slow tier searches afresh every run
+SLOW = settings(FAST, max_examples=FUZZ_EXAMPLES, deadline=5000, derandomize=False)
 
 
 class Quiet:
