@@ -61,12 +61,13 @@ def format_result(result: dict[str, Any]) -> str:
     rows, effects = [], []
     for name, d in result.items():
         for term, c in d["coordinates"].items():
-            centred = "yes" if (term if ":" in term else f"{term}:cell") in d["centred"] else "no"
-            if ":" in term:
+            if ":" in term:  # a factor's effects, named as ``centered`` names them
+                centred = "yes" if term in d["centred"] else "no"
                 effects.append([name, term, c["level_sd"], c["between"], c["ratio"], centred])
                 continue
             rows.append([name, term, c["cell_sd"], c["max_cell_sd"], c["spread"], c["between"],
-                         c["ratio"], "yes" if term in d["cells"] else "no", centred])  # fmt: skip
+                         c["ratio"], "yes" if term in d["cells"] else "no",
+                         "yes" if f"{term}:cell" in d["centred"] else "no"])  # fmt: skip
     header = ["dataset", "coordinate", "median cell sd", "max cell sd", "spread", "between",
               "ratio", "cell offsets", "centred"]  # fmt: skip
     table = text_table(header, rows)

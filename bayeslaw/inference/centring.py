@@ -87,16 +87,26 @@ CENTRE_BELOW = 0.3
 KEEP_CELLS_BELOW = 0.75
 
 
+def _additive_design(
+    n: int, levels: Mapping[str, Sequence[str]]
+) -> tuple[np.ndarray, dict[str, tuple[int, int]]]:
+    """The design of a mean plus zero-sum effects of each factor (effect coding: level j
+    minus the last level), and per factor its first column and number of levels."""
+    columns, blocks = [np.ones(n)], {}
+    for factor, cells in levels.items():
+        cells_array, names = np.asarray(cells), sorted(set(cells))
+        blocks[factor] = (len(columns), len(names))
+        last = (cells_array == names[-1]).astype(float)
+        columns += [(cells_array == name) - last for name in names[:-1]]
+    return np.column_stack(columns), blocks
+
+
 def additive_spread(values: np.ndarray, levels: Mapping[str, Sequence[str]]) -> float:
     """Residual sd of ``values`` (one per group) after a least-squares fit of a mean plus one
     effect per level of each factor (``levels``: factor -> each group's level; empty: the
     mean alone), with the degrees of freedom the fit leaves; NaN when it leaves none."""
     values = np.asarray(values, dtype=np.float64)
-    columns = [np.ones(len(values))]
-    for cells in levels.values():
-        cells_array = np.asarray(cells)
-        columns += [(cells_array == level).astype(float) for level in sorted(set(cells))[1:]]
-    design = np.column_stack(columns)
+    design, _ = _additive_design(len(values), levels)
     coef = np.linalg.lstsq(design, values, rcond=None)[0]
     residual = values - design @ coef
     dof = len(values) - np.linalg.matrix_rank(design)
@@ -123,15 +133,7 @@ def level_information(
         unmeasured = {"level_sd": float("inf"), "between": float("nan"), "ratio": float("inf")}
         return {factor: dict(unmeasured) for factor in levels}
     values = np.asarray(values, dtype=np.float64)
-    columns, blocks = [np.ones(len(values))], {}
-    for factor, cells in levels.items():
-        cells_array, names = np.asarray(cells), sorted(set(cells))
-        start = len(columns)
-        # effect coding: level j minus the last level, so the effects sum to zero
-        last = (cells_array == names[-1]).astype(float)
-        columns += [(cells_array == n) - last for n in names[:-1]]
-        blocks[factor] = (start, len(names))
-    design = np.column_stack(columns)
+    design, blocks = _additive_design(len(values), levels)
     coef = np.linalg.lstsq(design, values, rcond=None)[0]
     covariance = noise**2 * np.linalg.pinv(design.T @ design)
     out = {}
@@ -277,11 +279,10 @@ def centred_from(
         return tuple(c for c in names if information[c]["ratio"] < CENTRE_BELOW)
     chosen = []
     for c in names:
-        cells_centred = c in spec.interaction and information[c]["ratio"] < CENTRE_BELOW
-        if cells_centred:
+        if c in spec.interaction:
+            if information[c]["ratio"] >= CENTRE_BELOW:
+                continue  # non-centred cells: their levels' effects stay non-centred too
             chosen.append(f"{c}:cell")
-        if c in spec.interaction and not cells_centred:
-            continue
         chosen += [
             f"{c}:{f}" for f in spec.factor_names if information[f"{c}:{f}"]["ratio"] < CENTRE_BELOW
         ]
