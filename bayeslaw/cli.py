@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bayeslaw.errors import BayeslawError, DataError
+from bayeslaw.errors import BayeslawError, ColumnError, DataError
 from bayeslaw.models.likelihoods import LIKELIHOODS, NOISES
 from bayeslaw.posterior.averaged import AveragedFit
 
@@ -33,6 +33,19 @@ GROUP_COL_HELP = (
     "column holding the group (default: detected by alias), or several comma-separated "
     "crossed factors such as model,dataset (a group is then a cell 'gpt2 | flan')"
 )
+
+
+#: the option that maps each role to a column, for :func:`_column_hint`
+_COLUMN_OPTIONS = {"loss_validation": "--loss-col C", "group": "--group-col C (or A,B)"}
+
+
+def _column_hint(err: ColumnError) -> str:
+    """How to fix ``err`` on the command line: its message names the Python API's
+    ``columns=``; the CLI maps the loss and the groups by option and names other inputs."""
+    option = _COLUMN_OPTIONS.get(err.role)
+    if option is not None:
+        return f"On the command line: {option}."
+    return "On the command line: --inputs a,b names the input columns the law is fitted over."
 
 
 def _inputs(args: argparse.Namespace) -> list[str] | None:
@@ -479,6 +492,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
+    except ColumnError as err:
+        print(f"bayeslaw: error: {err} {_column_hint(err)}", file=sys.stderr)
+        return 2
     except BayeslawError as err:
         print(f"bayeslaw: error: {err}", file=sys.stderr)
         return 2

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bayeslaw.errors import DataError
+from bayeslaw.errors import ColumnError, DataError
 from bayeslaw.groups import RESERVED_FACTORS, SEPARATOR, join_levels
 
 if TYPE_CHECKING:
@@ -531,14 +531,17 @@ def _resolve_columns(
         found = [alias for alias in tried if alias in raw.columns]
         if len(found) > 1:
             pick = f"columns={{{role!r}: {found[0]!r}}}"
-            raise DataError(f"several columns could be {role!r}: {found}; pick one, e.g. {pick}")
+            raise ColumnError(
+                f"several columns could be {role!r}: {found}; pick one, e.g. {pick}", role=role
+            )
         if found:
             mapping[role] = found[0]
         elif role != GROUP:
             kind = "target" if role == target else "input"
-            raise DataError(
+            raise ColumnError(
                 f"no column for the {kind} {role!r}: tried {list(tried)}; available columns: "
-                f"{available}. Map it explicitly, e.g. columns={{{role!r}: '<column name>'}}"
+                f"{available}. Map it explicitly, e.g. columns={{{role!r}: '<column name>'}}",
+                role=role,
             )
     shared = sorted(col for col, count in Counter(mapping.values()).items() if count > 1)
     if shared:

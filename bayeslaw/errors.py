@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "BayeslawError",
     "CalibrationWarning",
+    "ColumnError",
     "ConfigError",
     "DataError",
     "DataWarning",
@@ -31,6 +32,16 @@ class ConfigError(BayeslawError, ValueError):
 
 class DataError(BayeslawError, ValueError):
     """Measurements that cannot be used as they are (missing column, bad values, ...)."""
+
+
+class ColumnError(DataError):
+    """A role (the loss, an input, the group) that no column, or more than one, could fill;
+    ``role`` is the canonical name (``loss_validation``, an input's name, ``group``), so a
+    front end can name its own way of mapping it (the CLI's ``--loss-col``)."""
+
+    def __init__(self, message: str, *, role: str) -> None:
+        super().__init__(message)
+        self.role = role
 
 
 class FormError(BayeslawError, ValueError):

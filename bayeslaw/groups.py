@@ -37,9 +37,12 @@ def split_label(label: str, factors: Sequence[str]) -> tuple[str, ...]:
     parts = tuple(label.split(SEPARATOR))
     if len(parts) != len(factors):
         example = join_levels([f"<{f}>" for f in factors])
+        loose = [part.strip() for part in label.split(SEPARATOR.strip())]
+        meant = join_levels(loose) if len(loose) == len(factors) and all(loose) else None
+        guess = f" (did you mean {meant!r}? the separator is {SEPARATOR!r})" if meant else ""
         raise PredictionInputError(
-            f"group {label!r} does not name one level per factor {list(factors)}; write it "
-            f"as {example!r} or as a tuple of {len(factors)} levels"
+            f"group {label!r} does not name one level per factor {list(factors)}{guess}; "
+            f"write it as {example!r} or as a tuple of {len(factors)} levels"
         )
     return parts
 

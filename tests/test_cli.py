@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from bayeslaw.cli import main
@@ -94,6 +95,22 @@ def test_bad_input_exits_2_with_one_line(argv, match, data_csv, tmp_path, capsys
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("bayeslaw: error:") and match in err[0]
+
+
+@pytest.mark.parametrize(
+    ("rename", "option"),
+    [
+        ({"loss_validation": "loss"}, "--loss-col C"),
+        ({"dense_parameter_count": "params"}, "--inputs a,b"),
+    ],
+)
+def test_a_missing_column_names_the_cli_option(rename, option, data_csv, tmp_path, capsys):
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(data_csv).rename(columns=rename).to_csv(renamed, index=False)
+    assert main(["summary", str(renamed)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"On the command line: {option}" in err[0]
+    assert next(iter(rename)) in err[0]  # the role that no column fills
 
 
 def test_predict_without_group_lists_the_groups(map_fit_dir, tmp_path, capsys):

@@ -124,8 +124,11 @@ def test_group_labels():
     assert group_label("a | b", ("model", "dataset")) == "a | b"
     with pytest.raises(PredictionInputError, match="one string per factor"):
         group_label(("a",), ("model", "dataset"))
-    with pytest.raises(PredictionInputError, match="one level per factor"):
+    with pytest.raises(PredictionInputError, match="one level per factor") as refused:
         split_label("a", ("model", "dataset"))
+    assert "did you mean" not in str(refused.value)
+    with pytest.raises(PredictionInputError, match=r"did you mean 'a \| b'\?"):
+        split_label("a|b ", ("model", "dataset"))
     with pytest.raises(PredictionInputError, match="must be a string"):
         group_label(3, ())
 
