@@ -235,12 +235,12 @@ def _read_inputs(path: str | None) -> Any:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from bayeslaw.groups import join_levels
+    from bayeslaw.groups import join_levels, label_columns
     from bayeslaw.posterior.averaged import load_predictor
 
     result = load_predictor(args.fit_dir)
     inputs = _read_inputs(args.input)
-    factors = list(result.factors)
+    factors = list(label_columns(result.factors))
     if args.group is not None:
         groups = {args.group: inputs}
     elif "group" in inputs.columns:

@@ -24,7 +24,15 @@ import numpy as np
 import pandas as pd
 
 from bayeslaw.errors import ColumnError, DataError
-from bayeslaw.groups import RESERVED_FACTORS, SEPARATOR, join_levels
+from bayeslaw.groups import (
+    INTERACTION,
+    RESERVED_FACTORS,
+    SEPARATOR,
+    factor_columns,
+    interaction_level,
+    join_levels,
+    label_columns,
+)
 
 if TYPE_CHECKING:
     import datasets
@@ -82,7 +90,10 @@ class Observations:
     factors : tuple of str
         Crossed grouping factors (``("model", "dataset")``), each a string column of the
         frame; a row's ``group`` is then its levels joined by :data:`bayeslaw.groups.SEPARATOR`
-        (a *cell*). Empty for one group column.
+        (a *cell*). A factor ``"family:dataset"`` is the interaction of two columns (its
+        column in the frame is derived from theirs); the group label then joins every
+        column the factors use (:func:`bayeslaw.groups.label_columns`). Empty for one group
+        column.
     """
 
     frame: pd.DataFrame
@@ -118,18 +129,20 @@ class Observations:
             _require_positive(values, self._label(name), why)
             out[name] = values
         out[GROUP] = _group_labels(frame[GROUP], self._label(GROUP))
-        missing = [f for f in self.factors if f not in frame.columns]
+        columns = label_columns(self.factors)
+        missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise DataError(f"frame lacks the factor column(s) {missing}; it has {list(frame)}")
-        for factor in self.factors:
-            out[factor] = _factor_levels(frame[factor], self._label(factor))
+        for column in columns:
+            out[column] = _factor_levels(frame[column], self._label(column))
+        out |= _interaction_levels(out, self.factors)
         if self.factors:
-            cells = zip(*(out[f] for f in self.factors), strict=True)
+            cells = zip(*(out[c] for c in columns), strict=True)
             joined = np.array([join_levels(levels) for levels in cells], dtype=object)
             bad = np.flatnonzero(joined != out[GROUP])
             if bad.size:
                 raise DataError(
-                    f"column 'group' must be the factors {list(self.factors)} joined by "
+                    f"column 'group' must be the columns {list(columns)} joined by "
                     f"{SEPARATOR!r}; it differs at {_rows(bad)}. Use load_observations(..., "
                     "groups=[...]), which builds it"
                 )
@@ -255,7 +268,10 @@ def load_observations(
     groups : str or sequence of str, optional
         The group column (the same as ``columns={"group": name}``), or several columns:
         crossed factors (``groups=("model", "dataset")``), each kept under its column name,
-        the group of a row being its levels joined, ``"gpt2 | flan"``.
+        the group of a row being its levels joined, ``"gpt2 | flan"``. A factor
+        ``"family:dataset"`` is the interaction of two columns (brms' ``(1 | family:dataset)``:
+        models of one family share an effect per dataset); ``family`` need not be a factor
+        itself, and the group label then names it too, ``"t5-base | gigaword | t5"``.
 
     Returns
     -------
@@ -283,34 +299,35 @@ def load_observations(
             "target and 'group'). To use another input, also list it in inputs=[...]."
         )
     factors = _group_columns(groups, explicit)
-    if len(factors) == 1:
+    if len(factors) == 1 and INTERACTION not in factors[0]:
         explicit[GROUP] = factors[0]
         factors = ()
     raw, description, used_split = _read_source(source, split)
     _require_rows(len(raw), description)
     factors = _check_factors(factors, (*input_names, target))
+    named = label_columns(factors)
     if factors:
         roles = (*input_names, target)
-        absent = [f for f in factors if f not in raw.columns]
+        absent = [c for c in named if c not in raw.columns]
         if absent:
             have = _listing(raw.columns)
+            joined = " (a factor 'a:b' is the interaction of columns a and b)"
+            hint = joined if any(INTERACTION in f for f in factors) else ""
             raise DataError(
-                f"groups names column(s) {absent}, which the source lacks; it has {have}"
+                f"groups names column(s) {absent}, which the source lacks{hint}; it has {have}"
             )
     mapping = _resolve_columns(raw, roles, explicit, target)
-    clash = sorted(set(factors) & set(mapping.values()))
+    clash = sorted(set(named) & set(mapping.values()))
     if clash:
         raise DataError(f"column(s) {clash} are both a grouping factor and {mapping}")
     frame = raw.loc[:, list(mapping.values())].set_axis(list(mapping), axis=1)
     frame = frame.reset_index(drop=True)
     if factors:
-        levels = {
-            f: _factor_levels(raw[f].reset_index(drop=True), f"column {f!r}") for f in factors
-        }
-        for factor in factors:
-            frame[factor] = levels[factor]
+        levels = {c: _factor_levels(raw[c].reset_index(drop=True), f"column {c!r}") for c in named}
+        for column, values in (levels | _interaction_levels(levels, factors)).items():
+            frame[column] = values
         frame[GROUP] = [join_levels(row) for row in zip(*levels.values(), strict=True)]
-        mapping = {**mapping, **{f: f for f in factors}}
+        mapping = {**mapping, **{c: c for c in named}}
     elif GROUP not in mapping:
         frame[GROUP] = DEFAULT_GROUP
     return Observations(frame, input_names, target, mapping, description, used_split, factors)
@@ -336,18 +353,59 @@ def _group_columns(
 def _check_factors(factors: Iterable[str], roles: Sequence[str]) -> tuple[str, ...]:
     """Factor names as a tuple, checked against the other roles and reserved names."""
     names = tuple(factors)
+    if len(names) == 1 and INTERACTION in names[0]:
+        listed = ", ".join(repr(c) for c in factor_columns(names[0]))
+        raise DataError(
+            f"an interaction {names[0]!r} alone is one group per combination: pass "
+            f"groups=({listed}) for crossed factors, or add the interaction to them"
+        )
     if len(names) == 1:
         raise DataError(
             f"one grouping factor {names[0]!r} is a plain group column: pass "
             f"groups={names[0]!r} (or columns={{'group': {names[0]!r}}})"
         )
-    bad = sorted(set(names) & {*roles, *RESERVED_FACTORS})
+    for name in names:
+        parts = factor_columns(name)
+        if not all(parts) or len(set(parts)) != len(parts):
+            raise DataError(
+                f"interaction {name!r} must join two or more different columns with "
+                f"{INTERACTION!r}, e.g. 'family:dataset'"
+            )
+    uses = Counter(frozenset(factor_columns(n)) for n in names)
+    same = [columns for columns, count in uses.items() if count > 1]
+    if same:
+        raise DataError(f"groups names the same factor twice: {[sorted(s) for s in same]}")
+    bad = sorted(set(label_columns(names)) & {*roles, *RESERVED_FACTORS})
     if bad:
         raise DataError(
             f"grouping factor(s) {bad} clash with an input, the target or a reserved name "
             f"{list(RESERVED_FACTORS)}; rename the column(s)"
         )
     return names
+
+
+def _interaction_levels(
+    levels: Mapping[str, np.ndarray], factors: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """The column of each interaction factor, from its columns' ``levels``; two different
+    combinations that would join to one level are refused."""
+    out = {}
+    for factor in (f for f in factors if INTERACTION in f):
+        parts = [levels[c] for c in factor_columns(factor)]
+        combos = sorted(set(zip(*parts, strict=True)))
+        joined: dict[str, list[tuple[str, ...]]] = {}
+        for combo in combos:
+            joined.setdefault(interaction_level(combo), []).append(combo)
+        clash = [c for c in joined.values() if len(c) > 1]
+        if clash:
+            raise DataError(
+                f"interaction {factor!r}: the levels {clash[0]} both join to "
+                f"{interaction_level(clash[0][0])!r}; rename levels containing {INTERACTION!r}"
+            )
+        out[factor] = np.array(
+            [interaction_level(c) for c in zip(*parts, strict=True)], dtype=object
+        )
+    return out
 
 
 def _factor_levels(series: pd.Series, label: str) -> np.ndarray:

@@ -120,25 +120,46 @@ def datasets_main(
 
 #: The crossed factors of the shared datasets built of them (``real_observations(factors=True)``).
 FACTORS = {"sft_finetuning": ("model", "dataset"), "overtraining": ("train_dataset", "eval_set")}
+#: Factors with a model-family interaction (``real_observations(families=True)``): models
+#: of one family share an effect per dataset. Only the fine-tuning curves have families.
+FAMILY_FACTORS = {"sft_finetuning": ("model", "dataset", "family:dataset")}
+#: Model families of the fine-tuning curves, by a name fragment (checked in this order:
+#: "mt5" before "t5"). Knowledge a user brings: the models' names say it, the data do not.
+_FAMILIES = ("lamini", "cerebras", "bart", "opt", "mt5", "t5", "gpt2")
 
 
-def real_observations(name: str, *, crossed: bool = False, factors: bool = False) -> Any:
+def model_family(model: str) -> str:
+    """The family of a fine-tuning curve's model: ``"google/t5-base"`` -> ``"t5"``,
+    ``"MBZUAI/LaMini-GPT-124M"`` -> ``"lamini"`` (a family of its own: distilled, not GPT-2)."""
+    name = model.split("/")[-1].lower()
+    for family in _FAMILIES:
+        if family in name:
+            return family
+    raise ValueError(f"no family known for model {model!r}; add one to _FAMILIES")
+
+
+def real_observations(
+    name: str, *, crossed: bool = False, factors: bool = False, families: bool = False
+) -> Any:
     """A shared real dataset as the benchmarks read it.
 
     ``sft_finetuning``: groups = (model, dataset), input ``sft_data_size``;
     ``overtraining``: inputs ``params`` and ``tokens``, groups = training corpus on the C4
     validation loss, or with ``crossed`` every (training corpus, validation set) curve; the
     MoE datasets as saved. With ``factors`` the curves' two columns are kept as crossed
-    factors (:data:`FACTORS`; the same group labels, ``"a | b"``), else a group is one label.
+    factors (:data:`FACTORS`; the same group labels, ``"a | b"``), else a group is one label;
+    with ``families`` (fine-tuning only) a ``family`` column (:func:`model_family`) and the
+    factors of :data:`FAMILY_FACTORS` (labels ``"model | dataset | family"``).
     """
     import pandas as pd
 
     from bayeslaw.data import load_observations
 
-    groups = FACTORS.get(name) if factors else None
+    groups = FAMILY_FACTORS[name] if families else FACTORS.get(name) if factors else None
     if name == "sft_finetuning":
         frame = pd.read_csv(DATA / name / "runs.csv")
         frame["group"] = frame["model"] + " | " + frame["dataset"]
+        frame["family"] = frame["model"].map(model_family)
         if groups:
             frame = frame.drop(columns="group")
         return load_observations(

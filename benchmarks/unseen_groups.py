@@ -10,6 +10,10 @@ For each held-out curve, three predictors of all its rows, fitted to the other c
 - **crossed**: the crossed-factor model (``load_observations(groups=(a, b))``, partial
   pooling, NUTS): the held-out cell combines its levels' effects (a level seen in no other
   curve is drawn from its factor's population);
+- **crossed + family** (fine-tuning only): the same with the interaction of the model's
+  family and the dataset, ``groups=("model", "dataset", "family:dataset")`` (the family read
+  from the model's name, :func:`common.model_family`): a held-out curve borrows from its
+  sibling models' curves on the same dataset;
 - **one factor**: today's one-column model (groups = cells, partial pooling, NUTS): the
   held-out curve is a new group, the population-level posterior;
 - **median**: the point-fit predictor's fallback: classical per-curve fits (MAP, flat priors,
@@ -29,7 +33,8 @@ divergences and seconds; the JSON keeps every curve's numbers.
 on a 2-core machine, 2 x 400 draws, about 40 minutes per Bayesian predictor for the 34
 fine-tuning curves and 5 for the 24 over-training ones, measured 2026-12-01);
 ``--predictors`` names the Bayesian predictors to fit (the median fallback, one MAP fit per
-dataset, always runs); ``--interaction`` the coordinates whose cells get offsets of their
+dataset, always runs; ``crossed + family`` runs on the datasets with families only);
+``--interaction`` the coordinates whose cells get offsets of their
 own in the crossed model (comma-separated; default: ``fit``'s, chosen by its pilot). The JSON
 is rewritten after every curve, so a long run that is stopped keeps what it measured.
 """
@@ -47,7 +52,7 @@ from typing import Any
 
 import numpy as np
 from common import (
-    FACTORS,
+    FAMILY_FACTORS,
     chosen_datasets,
     interaction_option,
     publish,
@@ -65,8 +70,8 @@ PLAN: dict[str, str] = {
     "sft_finetuning": "rectified(sft_data_size)",
     "overtraining": "chinchilla_tied(params,tokens)",
 }
-PREDICTORS = ("crossed", "one factor", "median")
-BAYESIAN = PREDICTORS[:2]
+PREDICTORS = ("crossed + family", "crossed", "one factor", "median")
+BAYESIAN = PREDICTORS[:3]
 CI = 0.9
 
 
@@ -146,7 +151,12 @@ def run_dataset(
         point = fit(plain, form=form, method="map", priors="flat", pooling="none", random_seed=0)
     point_s = time.perf_counter() - start
     data = {"crossed": crossed, "one factor": plain}
-    settings = {"crossed": {**nuts, "interaction": interaction}, "one factor": nuts}
+    if name in FAMILY_FACTORS:  # the same rows, in the same order, with the family term
+        data["crossed + family"] = real_observations(name, families=True)
+    predictors = [p for p in predictors if p in data]
+    crossed_settings = {**nuts, "interaction": interaction}
+    settings = {"crossed": crossed_settings, "crossed + family": crossed_settings,
+                "one factor": nuts}  # fmt: skip
     records: list[dict[str, Any]] = []
     out: dict[str, Any] = {}
     for group in held_out_curves(crossed.groups, curves):
@@ -154,13 +164,16 @@ def run_dataset(
         test = crossed.subset(mask)
         record: dict[str, Any] = {"curve": group, "rows": int(mask.sum())}
         for p in predictors:
-            record[p] = _bayes(data[p].subset(~mask), test, group, settings[p])
+            held_out = data[p].subset(mask)  # its label names the family too, if it has one
+            label = str(held_out.frame["group"].iloc[0])
+            record[p] = _bayes(data[p].subset(~mask), held_out, label, settings[p])
         record["median"] = _scores(test.y, median_fallback(point, test, group))
         records.append(record)
         mse = {p: float(np.mean(record[p]["sq_error"])) for p in PREDICTORS if p in record}
         print(f"{name} {group}: squared error {mse}", file=sys.stderr, flush=True)
         out = {
-            "form": form, "factors": list(FACTORS[name]), "predictors": list(predictors),
+            "form": form, "factors": {p: list(data[p].factors) for p in predictors},
+            "predictors": list(predictors),
             "curves": records, "point_fit_s": point_s, "summary": summarise(records),
         }  # fmt: skip
         if on_curve is not None:

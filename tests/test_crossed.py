@@ -133,6 +133,60 @@ def test_group_labels():
         group_label(3, ())
 
 
+def _families(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(family=frame.model.map({"m0": "f0", "m1": "f0", "m2": "f1"}))
+
+
+def test_interaction_factor_is_derived_and_labels_name_its_columns():
+    factors = ("model", "dataset", "family:dataset")
+    obs = load_observations(
+        _families(_frame()), inputs=["D"], columns={"loss_validation": "loss"}, groups=factors
+    )
+    assert obs.factors == factors
+    first = obs.frame.iloc[0]
+    assert first["family:dataset"] == f"{first['family']}:{first['dataset']}"
+    assert obs.levels("family:dataset") == ("f0:d0", "f0:d1", "f1:d0", "f1:d1")
+    # a cell is labelled by every column its factors use, each once: model, dataset, family
+    assert "m1 | d0 | f0" in obs.groups and len(obs.groups) == 6
+    assert split_label("m1 | d0 | f0", factors) == ("m1", "d0", "f0:d0")
+    assert group_label(("m1", "d0", "f0"), factors) == "m1 | d0 | f0"
+    with pytest.raises(PredictionInputError, match=r"\['model', 'dataset', 'family'\]"):
+        split_label("m1 | d0", factors)
+    # the derived column is rebuilt from its parts, whatever a frame holds under its name
+    again = dataclasses.replace(obs, frame=obs.frame.assign(**{"family:dataset": "x"}))
+    assert again.frame["family:dataset"].tolist() == obs.frame["family:dataset"].tolist()
+    assert obs.subset(obs.frame["D"].to_numpy() > 1e2).factors == factors
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (("model:dataset",), "alone is one group per combination"),
+        (("model", "dataset", "family:"), "two or more different columns"),
+        (("model", "dataset", "family:family"), "two or more different columns"),
+        (("model", "dataset", "family:dataset", "dataset:family"), "the same factor twice"),
+        (
+            ("model", "dataset", "kin:dataset"),
+            r"\['kin'\], which the source lacks \(a factor 'a:b' is the interaction",
+        ),
+        (("model", "dataset", "family:cell"), "reserved"),
+    ],
+)
+def test_bad_interactions_are_named(groups, message):
+    frame = _families(_frame()).assign(cell="c")
+    with pytest.raises(DataError, match=message):
+        load_observations(frame, inputs=["D"], columns={"loss_validation": "loss"}, groups=groups)
+
+
+def test_interaction_levels_that_join_alike_are_refused():
+    frame = _families(_frame())
+    frame["family"] = np.where(frame.model == "m0", "f:d0", "f")
+    frame["dataset"] = np.where(frame.model == "m0", frame.dataset, "d0:" + frame.dataset)
+    with pytest.raises(DataError, match="both join to 'f:d0:d0'"):
+        load_observations(frame, inputs=["D"], columns={"loss_validation": "loss"},
+                          groups=("model", "dataset", "family:dataset"))  # fmt: skip
+
+
 # -- the model -----------------------------------------------------------------------------
 def test_model_has_a_term_per_factor_and_cells():
     obs = _load(_frame())
@@ -364,6 +418,67 @@ def test_cli_fits_and_predicts_cells(sim, tmp_path, capsys, mock_nuts):
     assert cli.main(["predict", str(out), "--input", str(rows), "--group", "m1 | d1"]) == 0
 
 
+FAMILY = ("model", "dataset", "family:dataset")
+
+
+def _family_frame(sim) -> pd.DataFrame:
+    frame = sim.observations.frame.drop(columns="group")
+    return frame.assign(family=frame.model.map({"m0": "f0", "m1": "f0", "m2": "f1", "m3": "f1"}))
+
+
+@pytest.fixture(scope="module")
+def family_fit(sim, fit_mocked):
+    obs = load_observations(_family_frame(sim), inputs=["D"], groups=FAMILY)
+    return fit_mocked(
+        obs, form=FORM, draws=100, tune=100, chains=2, random_seed=3, progressbar=False,
+        check=False,
+    )  # fmt: skip
+
+
+def test_interaction_has_its_own_term_and_scale(sim):
+    obs = load_observations(_family_frame(sim), inputs=["D"], groups=FAMILY)
+    spec = ModelSpec.from_observations(obs, form=FORM)
+    assert spec.factor_names == FAMILY
+    model = build_model(obs, spec)
+    names = {v.name for v in model.free_RVs}
+    for coord in coordinates(spec.form):
+        assert f"{coord.name}_family:dataset_sigma" in names
+        assert model[f"{coord.name}_family:dataset_effect"].eval().shape == (6,)
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def test_fit_with_an_interaction_predicts_any_combination(family_fit, sim, tmp_path, capsys):
+    x = {"D": np.array([1e3, 1e5])}
+    statuses = {
+        ("m1", "d1", "f0"): "fitted",
+        ("m0", "d0", "f0"): "new cell",  # its sibling m1 was fitted on d0
+        ("m9", "d0", "f0"): "new level: model='m9'",  # a new model of a known family
+        ("m9", "d0", "f7"): "new level: model='m9', family:dataset='f7:d0'",
+    }
+    for group, status in statuses.items():
+        table = family_fit.predict(x, group=group)
+        assert list(table["group_status"]) == [status] * 2
+        assert table["group"].iloc[0] == join_levels(group)
+    # the family's effect on the dataset is what a new model of the family borrows
+    effect = family_fit.draws.effects["L_ref"]["family:dataset"][0]
+    assert effect.shape[1] == 6
+    path = family_fit.save(tmp_path / "fit")
+    loaded = load_fit(path, with_observations=True)
+    assert loaded.factors == FAMILY and loaded.observations.factors == FAMILY
+    for group in statuses:
+        a = family_fit.predict(x, group=group, kind="observation")
+        pd.testing.assert_frame_equal(a, loaded.predict(x, group=group, kind="observation"))
+    rows = tmp_path / "rows.csv"
+    pd.DataFrame({"model": ["m0", "m9"], "dataset": ["d0", "d0"], "family": ["f0", "f7"],
+                  "D": [1e4, 1e4]}).to_csv(rows, index=False)  # fmt: skip
+    capsys.readouterr()
+    assert cli.main(["predict", str(path), "--input", str(rows), "--format", "json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert [r["group_status"] for r in table] == [
+        "new cell", "new level: model='m9', family:dataset='f7:d0'"
+    ]  # fmt: skip
+
+
 def test_report_has_a_forest_per_factor(crossed_fit, tmp_path):
     from bayeslaw.reports.plots.effects import factor_effects
     from bayeslaw.reports.render import write_report
@@ -376,6 +491,14 @@ def test_report_has_a_forest_per_factor(crossed_fit, tmp_path):
     np.testing.assert_allclose(
         table[table.coordinate == "L_ref"]["median"], np.median(draws, axis=0), rtol=1e-12
     )
+
+
+def test_report_has_a_forest_for_an_interaction(family_fit, tmp_path):
+    from bayeslaw.reports.render import write_report
+
+    written = write_report(family_fit, tmp_path / "report")
+    assert "figures/effects_family_dataset.png" in written
+    assert "family:dataset" in (tmp_path / "report" / "report.md").read_text()
 
 
 # -- slow: a new combination borrows from what is known -------------------------------------
@@ -412,3 +535,49 @@ def test_new_cell_of_known_levels_is_recovered(sim):
     assert int(stats["diverging"].sum()) <= 4
     summary = azs.summary(crossed.datatree, kind="diagnostics", round_to="none")
     assert summary["r_hat"].max() <= 1.03 and summary["ess_bulk"].min() >= 200
+
+
+@pytest.mark.slow
+def test_a_new_cell_borrows_from_its_sibling_through_an_interaction():
+    """Models m0, m1 (family f0) and m2, m3 (f1) on datasets d0..d2, the floor shifted per
+    (family, dataset) by far more than the cells' spread; m0 | d0 is left out. With the
+    ``family:dataset`` interaction its floor comes from m1 | d0, its sibling's curve; two
+    crossed factors alone know m0 and d0 only through other families and datasets."""
+    rng = np.random.default_rng(5)
+    sizes = np.geomspace(1e2, 1e5, 8)
+    family = {"m0": "f0", "m1": "f0", "m2": "f1", "m3": "f1"}
+    model_floor = dict(zip(family, rng.normal(0, 0.1, 4), strict=True))
+    data_floor = {"d0": 0.0, "d1": 0.2, "d2": -0.2}
+    shift = {(f, d): rng.normal(0, 0.4) for f in ("f0", "f1") for d in data_floor}
+
+    def truth(m: str, d: str, size: np.ndarray) -> np.ndarray:
+        floor = 1.5 + model_floor[m] + data_floor[d] + shift[family[m], d]
+        return floor + 20.0 * size**-0.35
+
+    rows = [
+        {"model": m, "dataset": d, "family": family[m], "D": size,
+         "loss": truth(m, d, size) + 0.01 * rng.standard_normal()}
+        for m in family for d in data_floor for size in sizes if (m, d) != ("m0", "d0")
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    kwargs = {"form": FORM, "random_seed": 1, "progressbar": False, "check": False}
+    columns = {"loss_validation": "loss"}
+    with_family = fit(load_observations(frame, inputs=["D"], columns=columns, groups=FAMILY),
+                      **kwargs)  # fmt: skip
+    crossed = fit(load_observations(frame, inputs=["D"], columns=columns,
+                                    groups=("model", "dataset")), **kwargs)  # fmt: skip
+    x = {"D": np.array([1e3, 1e5])}
+    expected = truth("m0", "d0", x["D"])
+    a = with_family.predict(x, group=("m0", "d0", "f0"))
+    b = crossed.predict(x, group=("m0", "d0"))
+    assert a["group_status"].iloc[0] == "new cell" == b["group_status"].iloc[0]
+    assert np.all((a["lower"] <= expected) & (expected <= a["upper"]))
+    error_family = np.mean((a["mean"] - expected) ** 2)
+    error_crossed = np.mean((b["mean"] - expected) ** 2)
+    assert error_family < 0.25 * error_crossed, (error_family, error_crossed)
+    # measured at seed 1 (2026-12-02): squared error 1e-5 against 0.16; 3 divergences of
+    # 4000, R-hat 1.032, bulk ESS 206 (three factors of 3-6 levels each leave their scales
+    # loosely identified); the bounds below keep that margin
+    assert int(with_family.datatree["sample_stats"]["diverging"].sum()) <= 12
+    summary = azs.summary(with_family.datatree, kind="diagnostics", round_to="none")
+    assert summary["r_hat"].max() <= 1.06 and summary["ess_bulk"].min() >= 100

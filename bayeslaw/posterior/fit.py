@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from bayeslaw.errors import FitArtifactError, FitNotReadyError, PredictionInputError
-from bayeslaw.groups import group_label
+from bayeslaw.groups import group_label, label_columns
 from bayeslaw.posterior import storage
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.point_fit_files import explain_text, params_payload
@@ -384,11 +384,11 @@ def load_fit(
     draws = storage.read_draws(path, record)
     observations = None
     if with_observations:
-        frame = storage.read_observations_frame(path, record.model.factors)
+        factors = record.model.factors
+        frame = storage.read_observations_frame(path, (*label_columns(factors), *factors))
         from bayeslaw.data import Observations, load_observations
 
-        factors = record.model.factors or None
-        loaded = load_observations(frame, inputs=record.model.inputs, groups=factors)
+        loaded = load_observations(frame, inputs=record.model.inputs, groups=factors or None)
         observations = Observations(
             frame=loaded.frame,
             inputs=loaded.inputs,

@@ -106,6 +106,14 @@ def test_unseen_groups_reads_crossed_curves_and_scores_the_median_fallback(share
     picked = unseen_groups.held_out_curves(sft.groups, 4)
     assert len(picked) == 4 and picked[0] == min(sft.groups) and picked[-1] == max(sft.groups)
     assert unseen_groups.held_out_curves(sft.groups, None) == sorted(sft.groups)
+    # the family data hold the same rows in the same order (one mask holds a curve out of
+    # both), each curve labelled with its family too
+    family = unseen_groups.real_observations("sft_finetuning", families=True)
+    assert family.factors == ("model", "dataset", "family:dataset")
+    pd.testing.assert_frame_equal(family.frame[["model", "dataset", "sft_data_size"]],
+                                  sft.frame[["model", "dataset", "sft_data_size"]])  # fmt: skip
+    assert "t5-base | gigaword | t5" in family.groups
+    assert set(family.levels("family:dataset")) >= {"t5:gigaword", "mt5:gigaword", "opt:flan"}
     records = [
         {"crossed": {"sq_error": [1.0, 3.0], "covered": [True, False], "width": [1.0, 1.0],
                      "divergences": 0, "seconds": 2.0, "sq_error_median": [0.5, 0.5]},
