@@ -5,6 +5,8 @@ Messages name the offending column, rows, group or parameter and say what would 
 
 from __future__ import annotations
 
+import functools
+
 __all__ = [
     "BayeslawError",
     "CalibrationWarning",
@@ -42,6 +44,11 @@ class ColumnError(DataError):
     def __init__(self, message: str, *, role: str) -> None:
         super().__init__(message)
         self.role = role
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # ``role`` is keyword-only, so the default (class, args) pickling cannot rebuild
+        # it: a worker process raising it would fail to send it back.
+        return functools.partial(type(self), role=self.role), self.args
 
 
 class FormError(BayeslawError, ValueError):

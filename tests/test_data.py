@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from bayeslaw.data import (
     Observations,
     load_observations,
 )
-from bayeslaw.errors import DataError
+from bayeslaw.errors import ColumnError, DataError
 
 CANONICAL_COLUMNS = [*CANONICAL_INPUTS, TARGET, GROUP]
 
@@ -275,6 +276,15 @@ def test_missing_required_column(frame: pd.DataFrame) -> None:
         assert text in message
     with pytest.raises(DataError, match=r"target 'loss_validation'.*'val_loss'.*columns="):
         load_observations(frame.drop(columns=TARGET))
+
+
+def test_a_column_error_survives_pickling(frame: pd.DataFrame) -> None:
+    # a worker process (multiprocessing, a benchmark pool) sends its exception back pickled
+    with pytest.raises(ColumnError) as info:
+        load_observations(frame.drop(columns="num_experts"))
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is ColumnError
+    assert (str(copy), copy.role) == (str(info.value), "num_experts")
 
 
 def test_explicit_column_that_does_not_exist(frame: pd.DataFrame) -> None:
