@@ -13,14 +13,16 @@ steps per transition (where the sampler records them), and the fit's wall time.
 
     python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
         [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--seeds 0]
-        [--interaction L_ref,A_slope] [--target-accept 0.9] [--json PATH]
+        [--interaction L_ref,A_slope] [--target-accept 0.9] [--families] [--json PATH]
 
 ``--centered`` takes ``;``-separated choices, each ``auto`` (``fit``'s default: with crossed
 factors, the same as ``data``), ``data`` (chosen by ``fit``'s no-pooling Laplace pilot),
 ``none`` (every term non-centred) or a comma-separated list of ``<coord>:<factor|cell>``
 names; ``--seeds`` a comma-separated list of seeds, each choice fitted once per seed (how
 much the numbers move with the seed alone); ``--interaction`` the coordinates whose cells
-get offsets of their own (default: ``fit``'s, chosen by its pilot).
+get offsets of their own (default: ``fit``'s, chosen by its pilot); ``--families`` fits
+the fine-tuning curves with the model family's interaction with the dataset as well
+(``common.FAMILY_FACTORS``, ``("model", "dataset", "family:dataset")``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import chosen_datasets, interaction_option, publish, real_observations, text_table
+from common import (
+    FAMILY_FACTORS,
+    chosen_datasets,
+    interaction_option,
+    publish,
+    real_observations,
+    text_table,
+)
 from unseen_groups import PLAN  # dataset -> the law fitted to its curves
 
 from bayeslaw.inference.diagnostics import treedepth_hits
@@ -91,16 +100,18 @@ def run(
     seeds: Sequence[int] = (0,),
     interaction: bool | Sequence[str] | None = None,
     target_accept: float | None = None,
+    families: bool = False,
 ) -> dict[str, Any]:
     """Each dataset fitted per centring choice and seed; ``target_accept`` None is
-    ``fit``'s default."""
+    ``fit``'s default; ``families`` adds the family interaction where a dataset has one."""
     sampler: dict[str, Any] = {"draws": draws, "tune": tune, "chains": chains}
     if target_accept is not None:
         sampler["target_accept"] = target_accept
     out: dict[str, Any] = {"settings": {**sampler, "seeds": list(seeds),
                                         "interaction": interaction}}  # fmt: skip
     for name in datasets:
-        obs = real_observations(name, factors=True)
+        with_families = families and name in FAMILY_FACTORS
+        obs = real_observations(name, factors=True, families=with_families)
         rows = []
         for choice in centered:
             for seed in seeds:
@@ -114,7 +125,8 @@ def run(
                 row["process_s"] = time.perf_counter() - start
                 print(f"{name} {choice} seed {seed}: {row}", file=sys.stderr, flush=True)
                 rows.append(row)
-        out[name] = {"form": PLAN[name], "cells": len(obs.groups), "rows": rows}
+        out[name] = {"form": PLAN[name], "cells": len(obs.groups), "factors": list(obs.factors),
+                     "rows": rows}  # fmt: skip
     return out
 
 
@@ -150,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         "--target-accept", type=float, default=None, help="NUTS step-size target (fit's default)"
     )
     parser.add_argument(
+        "--families", action="store_true", help="add the model family x dataset interaction"
+    )
+    parser.add_argument(
         "--json", type=Path, default=REPO / "bench-results" / "crossed_sampling.json"
     )
     args = parser.parse_args(argv)
@@ -165,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     interaction = interaction_option(args.interaction)
     result = run(datasets=names, centered=choices, draws=args.draws, tune=args.tune,
                  chains=args.chains, seeds=seeds, interaction=interaction,
-                 target_accept=args.target_accept)  # fmt: skip
+                 target_accept=args.target_accept, families=args.families)  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

@@ -212,6 +212,22 @@ def test_crossed_sampling_passes_the_step_size_target_on(small_fit, monkeypatch)
     assert "target_accept" not in calls[1]  # fit's own default
 
 
+def test_crossed_sampling_asks_for_families_only_where_a_dataset_has_them(small_fit, monkeypatch):
+    import crossed_sampling
+
+    asked = {}
+
+    def fake_observations(name, **kwargs):
+        asked[name] = kwargs
+        return small_fit.observations
+
+    monkeypatch.setattr(crossed_sampling, "fit", lambda obs, **kwargs: small_fit)
+    monkeypatch.setattr(crossed_sampling, "real_observations", fake_observations)
+    crossed_sampling.run(datasets=("sft_finetuning", "overtraining"), draws=10, tune=10,
+                         chains=1, families=True)  # fmt: skip
+    assert asked["sft_finetuning"]["families"] and not asked["overtraining"]["families"]
+
+
 def test_interaction_option_reads_the_coordinates_named():
     from common import interaction_option
 
