@@ -391,10 +391,9 @@ def _interaction_levels(
     combinations that would join to one level are refused."""
     out = {}
     for factor in (f for f in factors if INTERACTION in f):
-        parts = [levels[c] for c in factor_columns(factor)]
-        combos = sorted(set(zip(*parts, strict=True)))
+        combos = list(zip(*(levels[c] for c in factor_columns(factor)), strict=True))
         joined: dict[str, list[tuple[str, ...]]] = {}
-        for combo in combos:
+        for combo in sorted(set(combos)):
             joined.setdefault(interaction_level(combo), []).append(combo)
         clash = [c for c in joined.values() if len(c) > 1]
         if clash:
@@ -402,9 +401,7 @@ def _interaction_levels(
                 f"interaction {factor!r}: the levels {clash[0]} both join to "
                 f"{interaction_level(clash[0][0])!r}; rename levels containing {INTERACTION!r}"
             )
-        out[factor] = np.array(
-            [interaction_level(c) for c in zip(*parts, strict=True)], dtype=object
-        )
+        out[factor] = np.array([interaction_level(c) for c in combos], dtype=object)
     return out
 
 

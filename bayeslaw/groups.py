@@ -83,8 +83,6 @@ def split_label(label: str, factors: Sequence[str]) -> tuple[str, ...]:
             f"group {label!r} does not name one level per factor {list(columns)}{guess}; "
             f"write it as {example!r} or as a tuple of {len(columns)} levels"
         )
-    if columns == tuple(factors):
-        return parts
     level = dict(zip(columns, parts, strict=True))
     return tuple(interaction_level([level[c] for c in factor_columns(f)]) for f in factors)
 
