@@ -21,7 +21,8 @@ Where a sampler comes from (:attr:`CompileInfo.cache`):
 
 The disk entries are pickles, read back only from the cache directory this process's user
 chose; they are keyed by the structure and by the versions of every package that shapes
-the compiled code, so an upgrade never reads an old entry. An entry that cannot be read or
+the compiled code and by the source of ``bayeslaw/models`` (which builds the graph), so an
+upgrade or an edited model never reads an old entry. An entry that cannot be read or
 written is recompiled (or skipped) and :attr:`CompileInfo.note` says why.
 """
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
@@ -62,6 +64,8 @@ CACHE_ENV = "BAYESLAW_CACHE_DIR"
 MEMORY_SLOTS = 16
 #: Packages whose versions key the disk entries.
 KEYED_PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy")
+#: The modules whose source keys the disk entries as well (they build the graph).
+GRAPH_SOURCE = Path(__file__).resolve().parents[1] / "models"
 
 CacheSource = Literal["memory", "disk", "miss"]
 
@@ -132,9 +136,28 @@ def package_versions(names: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+@functools.cache
+def _graph_source_digest() -> str:
+    """A digest of the source that builds the model graph (``bayeslaw/models``): an entry
+    compiled from an edited graph of the same package version is never read back (its
+    initial-point function would name variables the new model no longer has)."""
+    digest = hashlib.sha256()
+    for path in sorted(GRAPH_SOURCE.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _environment_digest() -> str:
     versions = package_versions(KEYED_PACKAGES)
-    text = "|".join([sys.version, __version__, *(f"{k}={v}" for k, v in versions.items())])
+    text = "|".join(
+        [
+            sys.version,
+            __version__,
+            _graph_source_digest(),
+            *(f"{k}={v}" for k, v in versions.items()),
+        ]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

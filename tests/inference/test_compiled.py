@@ -120,6 +120,21 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert compiled.cache_dir() == tmp_path / "bayeslaw" / "compiled"
 
 
+def test_disk_entries_are_keyed_by_the_model_source(monkeypatch, tmp_path):
+    # a sampler compiled from an edited graph names variables the new model lacks
+    (tmp_path / "hierarchical.py").write_text("sigma = 'HalfNormal'\n")
+    monkeypatch.setattr(compiled, "GRAPH_SOURCE", tmp_path)
+    compiled._graph_source_digest.cache_clear()
+    try:
+        before = compiled._environment_digest()
+        (tmp_path / "hierarchical.py").write_text("sigma = 'Dirichlet share'\n")
+        compiled._graph_source_digest.cache_clear()
+        after = compiled._environment_digest()
+    finally:
+        compiled._graph_source_digest.cache_clear()
+    assert before != after
+
+
 def _draws(result):
     return result.datatree["posterior"]["alpha"].values
 
