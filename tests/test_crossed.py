@@ -480,11 +480,14 @@ def test_fit_with_an_interaction_predicts_any_combination(family_fit, sim, tmp_p
 
 
 def test_report_has_a_forest_per_factor(crossed_fit, tmp_path):
-    from bayeslaw.reports.plots.effects import factor_effects
+    from bayeslaw.reports.plots.effects import factor_effects, plot_factor_effects
     from bayeslaw.reports.render import write_report
 
     written = write_report(crossed_fit, tmp_path / "report")
     assert {"figures/effects_model.png", "figures/effects_dataset.png"} <= set(written)
+    figure = plot_factor_effects(crossed_fit, factor="dataset")
+    zero = [line for ax in figure.axes for line in ax.lines if line.get_gid() == "zero_effect"]
+    assert len(zero) == 1 and set(zero[0].get_xdata()) == {0.0}
     table = factor_effects(crossed_fit, "dataset")
     assert len(table) == len(coordinates(crossed_fit.draws.form)) * 3
     draws = crossed_fit.draws.effects["L_ref"]["dataset"][0]

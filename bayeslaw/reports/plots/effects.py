@@ -5,8 +5,9 @@ law (the loss at the reference point, log-slopes, exponents: :mod:`bayeslaw.mode
 one effect per level of each factor on the coordinate's link scale
 (:mod:`bayeslaw.models.hierarchical`). :func:`factor_effects` is their summary table;
 :func:`plot_factor_effects` draws them with ``arviz_plots.plot_forest`` (posterior median,
-50% and 90% equal-tailed intervals). A level to the right raises that coordinate: a higher
-loss at the reference point, a steeper power term, a larger exponent.
+50% and 90% equal-tailed intervals) against a dashed line at zero, the population mean. A
+level to the right raises that coordinate: a higher loss at the reference point, a steeper
+power term, a larger exponent.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def plot_factor_effects(fit: Fit, *, factor: str) -> Figure:
     plot: Any = azp.plot_forest(
         tree, combined=True, labels=["__variable__", "level"], backend="matplotlib"
     )
+    # zero is the population mean: a level whose interval crosses it does not stand out
+    forest_ax = np.ravel(plot.viz["trunk"][next(iter(effects))].values)[0].axes
+    forest_ax.axvline(0.0, color="0.35", lw=1, ls="--", zorder=0, gid="zero_effect")
     fig = detach(plot)
     what = "MAP point" if fit.draws.n_draws == 1 else "median, 50% and 90% equal-tailed intervals"
     fig.suptitle(
