@@ -13,6 +13,7 @@ import json
 import arviz_stats as azs
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
 
 from bayeslaw import cli, predictor
@@ -192,26 +193,44 @@ def test_model_has_a_term_per_factor_and_cells():
     obs = _load(_frame())
     spec = ModelSpec.from_observations(obs, form=FORM)
     model = build_model(obs, spec)
-    names = {v.name for v in model.free_RVs}
+    names = set(model.named_vars)
+    free = {v.name for v in model.free_RVs}
     for coord in coordinates(spec.form):
         for part in ("model", "dataset"):
             assert f"{coord.name}_{part}_sigma" in names
         assert f"{coord.name}_sigma" in names  # the cells' spread
+        # the terms' scales split one total (sampled: the total and the shares)
+        assert {f"{coord.name}_total_sigma", f"{coord.name}_share"} <= free
         assert model[f"{coord.name}_model_effect"].eval().shape == (3,)
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     # no interaction: no cell terms
     spec = ModelSpec.from_observations(obs, form=FORM, interaction=False)
-    names = {v.name for v in build_model(obs, spec).free_RVs}
+    names = set(build_model(obs, spec).named_vars)
     for coord in coordinates(spec.form):
         assert {f"{coord.name}_{x}" for x in ("sigma", "offset", "raw", "zbar")}.isdisjoint(names)
         assert f"{coord.name}_model_sigma" in names
+
+
+def test_term_scales_split_a_total_with_each_variance_as_one_halfnormal():
+    """Each term's scale is the total times the root of its share: the squares add up to
+    the total's, and each has the prior mean of a HalfNormal(group_scale) variance."""
+    obs = _load(_frame())
+    spec = ModelSpec.from_observations(obs, form=FORM)
+    model = build_model(obs, spec)
+    group_scale = float(model["prior_L_ref"].get_value()[2])
+    terms = ["L_ref_model_sigma", "L_ref_dataset_sigma", "L_ref_sigma"]
+    draws = pm.draw([model["L_ref_total_sigma"], *(model[t] for t in terms)], draws=40_000,
+                    random_seed=3)  # fmt: skip
+    total, parts = draws[0], np.stack(draws[1:])
+    np.testing.assert_allclose((parts**2).sum(axis=0), total**2, rtol=1e-10)
+    np.testing.assert_allclose((parts**2).mean(axis=1), group_scale**2, rtol=0.05)
 
 
 def test_cell_offsets_on_named_coordinates():
     obs = _load(_frame())
     spec = ModelSpec.from_observations(obs, form=FORM, interaction=["L_ref"])
     assert spec.interaction == ("L_ref",)
-    names = {v.name for v in build_model(obs, spec).free_RVs}
+    names = set(build_model(obs, spec).named_vars)
     assert "L_ref_sigma" in names and "A_slope_sigma" not in names
     for bad in (["nope"], "L_ref", [1]):
         with pytest.raises(PriorError, match="interaction"):
@@ -440,7 +459,7 @@ def test_interaction_has_its_own_term_and_scale(sim):
     spec = ModelSpec.from_observations(obs, form=FORM)
     assert spec.factor_names == FAMILY
     model = build_model(obs, spec)
-    names = {v.name for v in model.free_RVs}
+    names = set(model.named_vars)
     for coord in coordinates(spec.form):
         assert f"{coord.name}_family:dataset_sigma" in names
         assert model[f"{coord.name}_family:dataset_effect"].eval().shape == (6,)

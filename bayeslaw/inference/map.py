@@ -33,7 +33,7 @@ from scipy import optimize
 __all__ = ["find_map"]
 
 #: Name suffix of the between-group scales of :mod:`bayeslaw.models.hierarchical`.
-GROUP_SCALE_SUFFIX = "_sigma"
+GROUP_SCALE_SUFFIXES = ("_sigma", "_share")
 
 
 def _bounds(model: pm.Model, ip: dict[str, np.ndarray]) -> list[tuple[float | None, float | None]]:
@@ -69,7 +69,7 @@ def _jittered(
 def _objective_logp(model: pm.Model) -> Any:
     """Log density without Jacobians, except those of the between-group scales."""
     logp = model.logp(jacobian=False)
-    scales = [rv for rv in model.free_RVs if rv.name.endswith(GROUP_SCALE_SUFFIX)]
+    scales = [rv for rv in model.free_RVs if rv.name.endswith(GROUP_SCALE_SUFFIXES)]
     if scales:
         logp = (
             logp + model.logp(vars=scales, jacobian=True) - model.logp(vars=scales, jacobian=False)

@@ -40,9 +40,13 @@ by :math:`\sigma\sqrt{1 + 1/L}`, see :func:`_crossed_term`), or sampled directly
 cell's coordinate around the sum of its levels' effects,
 :math:`u_{c,g} \sim \mathcal N(\mu_c + \sum_f a_{c,f}, \sigma_c)`).
 A new cell of known levels then combines its levels' effects and draws a new :math:`b`;
-a new level draws its effect with its factor's spread. Named variables:
-``<coord>_<factor>_effect`` (dims the factor's levels), ``<coord>_<factor>_sigma`` and
-``_spread`` (a new level's), ``<coord>_sigma`` and ``_spread`` (cells), ``<coord>_mu``.
+a new level draws its effect with its factor's spread. A coordinate with several terms
+splits one total between-cell variance among them, :math:`\sigma_k = \tau\sqrt{\phi_k}`,
+:math:`\phi \sim` Dirichlet(1) (see :func:`_term_scales`): independent scales left a curved
+ridge where a cell offset and an interaction's effect could not be told apart. Named
+variables: ``<coord>_<factor>_effect`` (dims the factor's levels), ``<coord>_<factor>_sigma``
+and ``_spread`` (a new level's), ``<coord>_sigma`` and ``_spread`` (cells), ``<coord>_mu``,
+and, with several terms, ``<coord>_total_sigma`` and ``<coord>_share``.
 The automatic rule (:func:`auto_centered_crossed`, the spec's default) centres the cells'
 level from :data:`CENTER_MIN_GROUPS` cells on and keeps everything else non-centred;
 :func:`bayeslaw.fit` instead chooses the centring of the cells' offsets and of each factor's
@@ -301,9 +305,10 @@ def _pooled_coordinate(name: str, loc: Any, scale: Any, group_scale: Any, n: int
     return m + sigma * offset
 
 
-def _crossed_term(name: str, dim: str, group_scale: Any, n_levels: int, centred: bool) -> Any:
-    r"""One term of a crossed coordinate: its effects (one per level of ``dim``); the
-    spread a new level's effect is drawn with is recorded as ``<name>_spread``.
+def _crossed_term(name: str, dim: str, sigma: Any, n_levels: int, centred: bool) -> Any:
+    r"""One term of a crossed coordinate: its effects (one per level of ``dim``) with
+    between-level scale ``sigma``; the spread a new level's effect is drawn with is
+    recorded as ``<name>_spread``.
 
     Non-centred effects are ``sigma`` times a zero-sum normal: deviations from the observed
     levels' mean, which the population mean absorbs. A new level then deviates from that
@@ -311,7 +316,6 @@ def _crossed_term(name: str, dim: str, group_scale: Any, n_levels: int, centred:
     effect and the observed mean are independent). Centred effects are free,
     :math:`\mathcal N(0, \sigma)`, and a new level's spread is ``sigma``.
     """
-    sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
     if centred:
         effect = pm.Normal(f"{name}_raw", 0.0, sigma, dims=dim)
         spread = sigma
@@ -320,6 +324,28 @@ def _crossed_term(name: str, dim: str, group_scale: Any, n_levels: int, centred:
         spread = sigma * np.sqrt(1.0 + 1.0 / n_levels)
     pm.Deterministic(f"{name}_spread", spread)
     return effect
+
+
+def _term_scales(name: str, terms: Sequence[str], group_scale: Any) -> dict[str, Any]:
+    r"""The between-level scale of each term of a crossed coordinate, ``<name>_sigma`` for
+    the cells and ``<name>_<factor>_sigma`` for a factor.
+
+    One term: ``HalfNormal(group_scale)``. Several: the coordinate's total between-cell
+    variance is split among them, :math:`\sigma_k = \tau\sqrt{\phi_k}` with
+    :math:`\tau \sim` HalfNormal(group_scale :math:`\sqrt K`) (``<name>_total_sigma``)
+    and :math:`\phi \sim` Dirichlet(1) (``<name>_share``), so every :math:`\sigma_k^2`
+    has the prior mean of one HalfNormal(group_scale) scale (R2D2M2's decomposition,
+    Aguilar & Buerkner 2023). The data pin the total and the split apart; independent
+    scales instead leave a curved ridge where two terms cannot be told apart (a cell
+    offset and an interaction's effect, for levels with one or two cells)."""
+    if len(terms) == 1:
+        return {terms[0]: pm.HalfNormal(f"{terms[0]}_sigma", group_scale)}
+    total = pm.HalfNormal(f"{name}_total_sigma", group_scale * np.sqrt(len(terms)))
+    share = pm.Dirichlet(f"{name}_share", np.ones(len(terms)))
+    return {
+        term: pm.Deterministic(f"{term}_sigma", total * pt.sqrt(share[k]))
+        for k, term in enumerate(terms)
+    }
 
 
 def _crossed_coordinate(
@@ -334,22 +360,23 @@ def _crossed_coordinate(
     the population mean ``<name>_mu`` and each term's effects (see the module docstring);
     ``index`` holds :meth:`ModelSpec.level_index` as model data."""
     mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
+    terms = [f"{name}_{factor}" for factor in spec.factor_names]
+    cells = name in spec.interaction
+    sigmas = _term_scales(name, [*terms, name] if cells else terms, group_scale)
     u = mu * pt.ones(len(spec.groups))
-    for factor, levels in spec.factors:
+    for (factor, levels), term in zip(spec.factors, terms, strict=True):
         centred = f"{name}:{factor}" in spec.centered
-        effect = _crossed_term(f"{name}_{factor}", factor, group_scale, len(levels), centred)
-        effect = pm.Deterministic(f"{name}_{factor}_effect", effect, dims=factor)
+        effect = _crossed_term(term, factor, sigmas[term], len(levels), centred)
+        effect = pm.Deterministic(f"{term}_effect", effect, dims=factor)
         u = u + effect[index[factor]]
-    if name in spec.interaction and f"{name}:cell" in spec.centered:
+    if cells and f"{name}:cell" in spec.centered:
         # centred cells around their levels' sum: the data pin each cell directly, and the
         # effects are a regression on the cells (an offset N(0, sigma) added to the sum
         # instead would trade off against the effects)
-        sigma = pm.HalfNormal(f"{name}_sigma", group_scale)
-        pm.Deterministic(f"{name}_spread", sigma)
-        u = pm.Normal(f"{name}_cell", u, sigma, dims="group")
-    elif name in spec.interaction:
-        effect = _crossed_term(name, "group", group_scale, len(spec.groups), False)
-        u = u + effect
+        pm.Deterministic(f"{name}_spread", sigmas[name])
+        u = pm.Normal(f"{name}_cell", u, sigmas[name], dims="group")
+    elif cells:
+        u = u + _crossed_term(name, "group", sigmas[name], len(spec.groups), False)
     return u
 
 
