@@ -8,6 +8,14 @@ the shared router data),
 - the population log-slopes (A*alpha, B*beta) lie inside the 90% interval of exp(mu);
 - the sampler is clean: no divergences, R-hat <= 1.01.
 
+The fit runs 4 x 2000 draws after 2000 tuning steps, the longer run the convergence warning
+itself advises: at the default 4 x 1000 the highest R-hat of this posterior's 27 parameters
+(``L_ref_offset``, the weakest-mixing, bulk ESS about 600) lands on either side of 1.01 by
+seed alone (1.010, 1.005, 1.012 for seeds 11-13; 1.003 with 2000 draws; 2026-12-06), and
+centring ``L_ref`` moves it both ways on 2-4 simulated groups and ``moe_by_router`` (README,
+"Known limitations"), so no default is wrong there: the threshold sits at the noise of the
+estimate.
+
 With six or more groups the level and the first slope are centred
 (:func:`bayeslaw.models.hierarchical.auto_centered`): all non-centred, six simulated groups
 of 50 rows mixed poorly (R-hat 1.012-1.022). ``test_many_groups_sample_cleanly`` checks the
@@ -28,7 +36,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def recovered():
     sim = simulate_moe(form="moe_additive", n_groups=3, seed=11)
-    return sim, fit(sim.observations, random_seed=11, progressbar=False)
+    result = fit(sim.observations, random_seed=11, draws=2000, tune=2000, progressbar=False)
+    return sim, result
 
 
 def _share_inside(truth, table) -> float:
