@@ -9,7 +9,7 @@ the shared router data),
 - the sampler is clean: no divergences, R-hat <= 1.01.
 
 The fit runs 4 x 2000 draws after 2000 tuning steps, the longer run the convergence warning
-itself advises: at the default 4 x 1000 the highest R-hat of this posterior's 27 parameters
+itself advises: at the default 4 x 1000 the highest R-hat over this posterior's parameters
 (``L_ref_offset``, the weakest-mixing, bulk ESS about 600) lands on either side of 1.01 by
 seed alone (1.010, 1.005, 1.012 for seeds 11-13; 1.003 with 2000 draws; 2026-12-06), and
 centring ``L_ref`` moves it both ways on 2-4 simulated groups and ``moe_by_router`` (README,
