@@ -498,6 +498,43 @@ def test_fit_with_an_interaction_predicts_any_combination(family_fit, sim, tmp_p
     ]  # fmt: skip
 
 
+NESTED = ("model", "dataset", "family", "family:dataset")
+
+
+def test_nested_factors_are_zero_sum_within_what_they_are_nested_in(sim, fit_mocked):
+    """With ``family`` a factor, a model's effect deviates from its family's, and a family's
+    effect on a dataset from the dataset's and the family's own: no direction left that only
+    the priors pin (:mod:`bayeslaw.models.nesting`). A new model of a known family still
+    gets a prediction, its effect drawn around its family's."""
+    obs = load_observations(_family_frame(sim), inputs=["D"], groups=NESTED)
+    spec = ModelSpec.from_observations(obs, form=FORM)
+    assert spec.nesting() == {"model": ("family",), "family:dataset": ("dataset", "family")}
+    model = build_model(obs, spec)
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+    family_of = {"m0": "f0", "m1": "f0", "m2": "f1", "m3": "f1"}
+    levels = dict(spec.factors)
+    for coord in coordinates(spec.form):
+        models = pm.draw(model[f"{coord.name}_model_effect"], draws=20, random_seed=1)
+        assert np.abs(models).max() > 1e-3  # the effects are free within each family
+        for f in ("f0", "f1"):
+            members = [i for i, m in enumerate(levels["model"]) if family_of[m] == f]
+            np.testing.assert_allclose(models[:, members].sum(axis=1), 0.0, atol=1e-9)
+        cells = pm.draw(model[f"{coord.name}_family:dataset_effect"], draws=20, random_seed=2)
+        for part in (0, 1):  # within each family (f0:..) and within each dataset (..:d0)
+            for key in {c.split(":")[part] for c in levels["family:dataset"]}:
+                members = [i for i, c in enumerate(levels["family:dataset"])
+                           if c.split(":")[part] == key]  # fmt: skip
+                np.testing.assert_allclose(cells[:, members].sum(axis=1), 0.0, atol=1e-9)
+    nested = fit_mocked(
+        obs, form=FORM, draws=50, tune=50, chains=2, random_seed=3, progressbar=False,
+        check=False,
+    )  # fmt: skip
+    table = nested.predict({"D": np.array([1e3, 1e5])}, group=("m9", "d0", "f0"))
+    assert list(table["group_status"]) == ["new level: model='m9'"] * 2
+    assert np.all(np.isfinite(table[["mean", "lower", "upper"]].to_numpy()))
+    assert np.all(table["upper"] > table["lower"])
+
+
 def test_report_has_a_forest_per_factor(crossed_fit, tmp_path):
     from bayeslaw.reports.plots.effects import factor_effects, plot_factor_effects
     from bayeslaw.reports.render import write_report

@@ -40,7 +40,11 @@ by :math:`\sigma\sqrt{1 + 1/L}`, see :func:`_crossed_term`), or sampled directly
 cell's coordinate around the sum of its levels' effects,
 :math:`u_{c,g} \sim \mathcal N(\mu_c + \sum_f a_{c,f}, \sigma_c)`).
 A new cell of known levels then combines its levels' effects and draws a new :math:`b`;
-a new level draws its effect with its factor's spread. A coordinate with several terms
+a new level draws its effect with its factor's spread. A factor nested in another among the
+cells (a model in its family: :mod:`bayeslaw.models.nesting`) has effects zero-sum within
+each level of the factors it is nested in, which closes the directions no cell sees (a new
+level's spread is then :math:`\sigma\sqrt{1 + h}`, ``h`` the mean leverage of the
+constraints). A coordinate with several terms
 splits one total between-cell variance among them, :math:`\sigma_k = \tau\sqrt{\phi_k}`,
 :math:`\phi \sim` Dirichlet(1) (see :func:`_term_scales`): independent scales left a curved
 ridge where a cell offset and an interaction's effect could not be told apart. Named
@@ -89,6 +93,7 @@ from bayeslaw.models.likelihoods import (
     Likelihood,
     Noise,
 )
+from bayeslaw.models.nesting import nested_in, new_level_leverage, zero_sum_basis
 from bayeslaw.models.priors import NU_PRIOR, DataScale, PriorSet, resolve_priors
 from bayeslaw.models.registry import get_form
 
@@ -150,6 +155,23 @@ class ModelSpec:
         return {
             name: np.array([levels.index(cell[i]) for cell in split], dtype=np.int64)
             for i, (name, levels) in enumerate(self.factors)
+        }
+
+    def nesting(self) -> dict[str, tuple[str, ...]]:
+        """Factor -> the factors it is nested in among the cells (empty without crossed
+        factors or nesting; :func:`bayeslaw.models.nesting.nested_in`)."""
+        return nested_in(self.level_index())
+
+    def nested_bases(self) -> dict[str, np.ndarray]:
+        """Factor -> the basis of its effects' zero-sum constraints, for each nested factor
+        (:func:`bayeslaw.models.nesting.zero_sum_basis`); empty but for partial pooling, the
+        only pooling with factor effects."""
+        if self.pooling != "partial":
+            return {}
+        index, levels = self.level_index(), dict(self.factors)
+        return {
+            factor: zero_sum_basis(index[factor], len(levels[factor]), [index[p] for p in parents])
+            for factor, parents in self.nesting().items()
         }
 
     @property
@@ -305,7 +327,9 @@ def _pooled_coordinate(name: str, loc: Any, scale: Any, group_scale: Any, n: int
     return m + sigma * offset
 
 
-def _crossed_term(name: str, dim: str, sigma: Any, n_levels: int, centred: bool) -> Any:
+def _crossed_term(
+    name: str, dim: str, sigma: Any, n_levels: int, centred: bool, nested: Any = None
+) -> Any:
     r"""One term of a crossed coordinate: its effects (one per level of ``dim``) with
     between-level scale ``sigma``; the spread a new level's effect is drawn with is
     recorded as ``<name>_spread``.
@@ -313,15 +337,26 @@ def _crossed_term(name: str, dim: str, sigma: Any, n_levels: int, centred: bool)
     Non-centred effects are ``sigma`` times a zero-sum normal: deviations from the observed
     levels' mean, which the population mean absorbs. A new level then deviates from that
     mean by :math:`\mathcal N(0, \sigma^2 (1 + 1/L))` (exact for normal effects: the new
-    effect and the observed mean are independent). Centred effects are free,
-    :math:`\mathcal N(0, \sigma)`, and a new level's spread is ``sigma``.
+    effect and the observed mean are independent). A nested factor's effects (``nested``:
+    its constraints' basis as model data, ``(L, k)``, with ``k`` and the mean leverage
+    ``h``, :mod:`bayeslaw.models.nesting`) are ``sigma * basis @ z``, zero-sum within each
+    level of the factors it is nested in, and a new level's spread is
+    :math:`\sigma\sqrt{1 + h}` (``h = 1/L`` for the overall constraint alone). Centred
+    effects are free, :math:`\mathcal N(0, \sigma)`, and a new level's spread is ``sigma``.
     """
     if centred:
         effect = pm.Normal(f"{name}_raw", 0.0, sigma, dims=dim)
         spread = sigma
-    else:
+    elif nested is None:
         effect = sigma * pm.ZeroSumNormal(f"{name}_offset", 1.0, dims=dim)
         spread = sigma * np.sqrt(1.0 + 1.0 / n_levels)
+    else:
+        basis, width, leverage = nested
+        if width == 0:  # every effect is absorbed by the factors it is nested in
+            effect = pt.zeros(n_levels)
+        else:
+            effect = sigma * (basis @ pm.Normal(f"{name}_offset", 0.0, 1.0, dims=f"{dim}_nested"))
+        spread = sigma * np.sqrt(1.0 + leverage)
     pm.Deterministic(f"{name}_spread", spread)
     return effect
 
@@ -355,10 +390,12 @@ def _crossed_coordinate(
     loc: Any,
     scale: Any,
     group_scale: Any,
+    nested: Mapping[str, Any],
 ) -> Any:
     """Partial pooling of one coordinate over crossed factors: ``u`` per cell (link scale),
     the population mean ``<name>_mu`` and each term's effects (see the module docstring);
-    ``index`` holds :meth:`ModelSpec.level_index` as model data."""
+    ``index`` holds :meth:`ModelSpec.level_index` as model data, ``nested`` each nested
+    factor's constraints (see :func:`_crossed_term`)."""
     mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
     terms = [f"{name}_{factor}" for factor in spec.factor_names]
     cells = name in spec.interaction
@@ -366,7 +403,7 @@ def _crossed_coordinate(
     u = mu * pt.ones(len(spec.groups))
     for (factor, levels), term in zip(spec.factors, terms, strict=True):
         centred = f"{name}:{factor}" in spec.centered
-        effect = _crossed_term(term, factor, sigmas[term], len(levels), centred)
+        effect = _crossed_term(term, factor, sigmas[term], len(levels), centred, nested.get(factor))
         effect = pm.Deterministic(f"{term}_effect", effect, dims=factor)
         u = u + effect[index[factor]]
     if cells and f"{name}:cell" in spec.centered:
@@ -385,13 +422,22 @@ def _coordinate_values(
 ) -> dict[str, Any]:
     """Each coordinate per group (law scale); its prior's numbers are the model data
     ``prior_<coord>`` (loc, scale, group_scale; from ``data``, :func:`model_data`),
-    ``index`` the level index per factor."""
+    ``index`` the level index per factor, ``nested_basis_<factor>`` a nested factor's
+    constraints."""
+    nested = {
+        factor: (
+            pm.Data(f"nested_basis_{factor}", data[f"nested_basis_{factor}"]),
+            basis.shape[1],
+            new_level_leverage(basis),
+        )
+        for factor, basis in spec.nested_bases().items()
+    }
     values = {}
     for coord in coordinates(spec.form):
         prior = pm.Data(f"prior_{coord.name}", data[f"prior_{coord.name}"])
         loc, scale, group_scale = prior[0], prior[1], prior[2]
         if spec.pooling == "partial" and spec.factors:
-            u = _crossed_coordinate(spec, index, coord.name, loc, scale, group_scale)
+            u = _crossed_coordinate(spec, index, coord.name, loc, scale, group_scale, nested)
         elif spec.pooling == "partial":
             pool = _centered_coordinate if coord.name in spec.centered else _pooled_coordinate
             u = pool(coord.name, loc, scale, group_scale, n)
@@ -452,6 +498,9 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
     values = model_data(obs, spec)
     coords = {"group": list(spec.groups), "noise_input": list(spec.form.inputs)}
     coords |= {factor: list(levels) for factor, levels in spec.factors}
+    coords |= {
+        f"{f}_nested": [str(i) for i in range(b.shape[1])] for f, b in spec.nested_bases().items()
+    }
     with pm.Model(coords=coords) as model:
         x = {k: pm.Data(f"input_{k}", values[f"input_{k}"]) for k in spec.scales}
         gi = pm.Data("group_index", values["group_index"])
@@ -488,9 +537,10 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
 def model_data(obs: Observations, spec: ModelSpec) -> dict[str, np.ndarray]:
     """The values of :func:`build_model`'s data containers for ``obs`` under ``spec``:
     ``input_<name>`` (inputs over their reference scale), ``group_index``,
-    ``level_index_<factor>`` (crossed factors), ``loss_observed``, ``prior_<coord>`` (loc,
-    scale, group_scale), ``floor_range`` (a form with a floor) and ``noise_prior_scale``
-    (the last three not for flat priors)."""
+    ``level_index_<factor>`` (crossed factors), ``nested_basis_<factor>`` (a nested
+    factor's constraints, :meth:`ModelSpec.nested_bases`), ``loss_observed``,
+    ``prior_<coord>`` (loc, scale, group_scale), ``floor_range`` (a form with a floor) and
+    ``noise_prior_scale`` (the last three not for flat priors)."""
     values = {
         f"input_{k}": np.asarray(v, dtype=np.float64) / spec.scales[k]
         for k, v in obs.input_values().items()
@@ -498,6 +548,7 @@ def model_data(obs: Observations, spec: ModelSpec) -> dict[str, np.ndarray]:
     }
     values["group_index"] = np.asarray(obs.group_index, dtype=np.int64)
     values |= {f"level_index_{f}": v for f, v in spec.level_index().items()}
+    values |= {f"nested_basis_{f}": b for f, b in spec.nested_bases().items()}
     values["loss_observed"] = np.asarray(obs.y, dtype=np.float64)
     if spec.priors.kind != "flat":
         values |= {f"prior_{c.name}": _prior_numbers(spec, c.name) for c in coordinates(spec.form)}
@@ -513,7 +564,8 @@ def structure_key(spec: ModelSpec) -> str:
     """A digest of what :func:`build_model`'s graph depends on besides its data
     containers: the law (name, equation, parameters, inputs), pooling, likelihood, noise,
     prior kind, whether the floor has an upper wall, centring, the number of groups and of
-    each factor's levels, and the cell offsets. Two specs with the same key build models
+    each factor's levels, the cell offsets, and which factors are nested in which (with
+    their constraints' widths). Two specs with the same key build models
     that differ only in :func:`model_data` (and coordinate labels)."""
     form = spec.form
     structure = {
@@ -528,6 +580,9 @@ def structure_key(spec: ModelSpec) -> str:
         "groups": len(spec.groups),
         "factors": [[name, len(levels)] for name, levels in spec.factors],
         "interaction": list(spec.interaction),
+        "nesting": {
+            f: [list(spec.nesting()[f]), b.shape[1]] for f, b in spec.nested_bases().items()
+        },
         "scales": sorted(spec.scales),
     }
     text = json.dumps(structure, sort_keys=True)
