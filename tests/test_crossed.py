@@ -525,6 +525,14 @@ def test_nested_factors_are_zero_sum_within_what_they_are_nested_in(sim, fit_moc
                 members = [i for i, c in enumerate(levels["family:dataset"])
                            if c.split(":")[part] == key]  # fmt: skip
                 np.testing.assert_allclose(cells[:, members].sum(axis=1), 0.0, atol=1e-9)
+    # cells are zero-sum within each family:dataset level: f0:d0 has one cell (m1 | d0 | f0),
+    # wholly its level's, so no offset of its own; the other five levels two cells each
+    cells = spec.nested_bases()["group"]
+    assert cells.shape == (11, 5)
+    np.testing.assert_allclose(cells[list(spec.groups).index("m1 | d0 | f0")], 0.0, atol=1e-12)
+    for coord in spec.interaction:
+        if f"{coord}:cell" not in spec.centered:
+            assert model.named_vars_to_dims[f"{coord}_offset"] == ("group_nested",)
     nested = fit_mocked(
         obs, form=FORM, draws=50, tune=50, chains=2, random_seed=3, progressbar=False,
         check=False,

@@ -44,7 +44,9 @@ a new level draws its effect with its factor's spread. A factor nested in anothe
 cells (a model in its family: :mod:`bayeslaw.models.nesting`) has effects zero-sum within
 each level of the factors it is nested in, which closes the directions no cell sees (a new
 level's spread is then :math:`\sigma\sqrt{1 + h}`, ``h`` the mean leverage of the
-constraints). A coordinate with several terms
+constraints); the cells' offsets are likewise zero-sum within each level of an interaction
+factor (:meth:`ModelSpec.cell_parents`), so a level of one cell leaves that cell no offset
+of its own to trade against the level's effect. A coordinate with several terms
 splits one total between-cell variance among them, :math:`\sigma_k = \tau\sqrt{\phi_k}`,
 :math:`\phi \sim` Dirichlet(1) (see :func:`_term_scales`): independent scales left a curved
 ridge where a cell offset and an interaction's effect could not be told apart. Named
@@ -82,7 +84,7 @@ import pytensor.tensor as pt
 
 from bayeslaw.data import Observations
 from bayeslaw.errors import FormError, PriorError
-from bayeslaw.groups import split_label
+from bayeslaw.groups import factor_columns, split_label
 from bayeslaw.models.anchors import LEVEL, coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, reference_scale
 from bayeslaw.models.likelihoods import (
@@ -121,6 +123,10 @@ CENTER_MIN_GROUPS = 6
 
 Pooling = Literal["partial", "none", "complete"]
 POOLINGS: tuple[Pooling, ...] = ("partial", "none", "complete")
+
+
+#: The cells' dimension: their offsets' term, nested like a factor's where it is.
+CELLS = "group"
 
 
 @dataclass(frozen=True)
@@ -164,15 +170,26 @@ class ModelSpec:
 
     def nested_bases(self) -> dict[str, np.ndarray]:
         """Factor -> the basis of its effects' zero-sum constraints, for each nested factor
-        (:func:`bayeslaw.models.nesting.zero_sum_basis`); empty but for partial pooling, the
-        only pooling with factor effects."""
+        (:func:`bayeslaw.models.nesting.zero_sum_basis`), and :data:`CELLS` -> the cells'
+        offsets' where they are nested (:meth:`cell_parents`, with cell offsets); empty but
+        for partial pooling, the only pooling with factor effects."""
         if self.pooling != "partial":
             return {}
         index, levels = self.level_index(), dict(self.factors)
-        return {
+        bases = {
             factor: zero_sum_basis(index[factor], len(levels[factor]), [index[p] for p in parents])
             for factor, parents in self.nesting().items()
         }
+        if self.interaction and (parents := self.cell_parents()):
+            cells = np.arange(len(self.groups))
+            bases[CELLS] = zero_sum_basis(cells, len(cells), [index[p] for p in parents])
+        return bases
+
+    def cell_parents(self) -> tuple[str, ...]:
+        """The factors the cells' offsets are zero-sum within: the interactions
+        (``"family:dataset"``). A level of one is the sum of its cells; one of a single
+        cell is that cell, whose own offset would otherwise trade off against it exactly."""
+        return tuple(f for f in self.factor_names if len(factor_columns(f)) > 1)
 
     @property
     def log_scale(self) -> bool:
@@ -413,7 +430,10 @@ def _crossed_coordinate(
         pm.Deterministic(f"{name}_spread", sigmas[name])
         u = pm.Normal(f"{name}_cell", u, sigmas[name], dims="group")
     elif cells:
-        u = u + _crossed_term(name, "group", sigmas[name], len(spec.groups), False)
+        cell_term = _crossed_term(
+            name, CELLS, sigmas[name], len(spec.groups), False, nested.get(CELLS)
+        )
+        u = u + cell_term
     return u
 
 
@@ -581,7 +601,8 @@ def structure_key(spec: ModelSpec) -> str:
         "factors": [[name, len(levels)] for name, levels in spec.factors],
         "interaction": list(spec.interaction),
         "nesting": {
-            f: [list(spec.nesting()[f]), b.shape[1]] for f, b in spec.nested_bases().items()
+            f: [list(spec.nesting().get(f, spec.cell_parents())), b.shape[1]]
+            for f, b in spec.nested_bases().items()
         },
         "scales": sorted(spec.scales),
     }
