@@ -446,11 +446,11 @@ def _coordinate_values(
     constraints."""
     nested = {
         factor: (
-            pm.Data(f"nested_basis_{factor}", data[f"nested_basis_{factor}"]),
+            pm.Data(f"{_NESTED_PREFIX}{factor}", basis),
             basis.shape[1],
             new_level_leverage(basis),
         )
-        for factor, basis in spec.nested_bases().items()
+        for factor, basis in _nested_bases(data).items()
     }
     values = {}
     for coord in coordinates(spec.form):
@@ -519,7 +519,7 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
     coords = {"group": list(spec.groups), "noise_input": list(spec.form.inputs)}
     coords |= {factor: list(levels) for factor, levels in spec.factors}
     coords |= {
-        f"{f}_nested": [str(i) for i in range(b.shape[1])] for f, b in spec.nested_bases().items()
+        f"{f}_nested": [str(i) for i in range(b.shape[1])] for f, b in _nested_bases(values).items()
     }
     with pm.Model(coords=coords) as model:
         x = {k: pm.Data(f"input_{k}", values[f"input_{k}"]) for k in spec.scales}
@@ -554,6 +554,17 @@ def build_model(obs: Observations, spec: ModelSpec) -> pm.Model:
     return model
 
 
+_NESTED_PREFIX = "nested_basis_"
+
+
+def _nested_bases(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Factor (or :data:`CELLS`) -> its constraints' basis, read back from
+    :func:`model_data`'s values (computed there once)."""
+    return {
+        k.removeprefix(_NESTED_PREFIX): v for k, v in data.items() if k.startswith(_NESTED_PREFIX)
+    }
+
+
 def model_data(obs: Observations, spec: ModelSpec) -> dict[str, np.ndarray]:
     """The values of :func:`build_model`'s data containers for ``obs`` under ``spec``:
     ``input_<name>`` (inputs over their reference scale), ``group_index``,
@@ -568,7 +579,7 @@ def model_data(obs: Observations, spec: ModelSpec) -> dict[str, np.ndarray]:
     }
     values["group_index"] = np.asarray(obs.group_index, dtype=np.int64)
     values |= {f"level_index_{f}": v for f, v in spec.level_index().items()}
-    values |= {f"nested_basis_{f}": b for f, b in spec.nested_bases().items()}
+    values |= {f"{_NESTED_PREFIX}{f}": b for f, b in spec.nested_bases().items()}
     values["loss_observed"] = np.asarray(obs.y, dtype=np.float64)
     if spec.priors.kind != "flat":
         values |= {f"prior_{c.name}": _prior_numbers(spec, c.name) for c in coordinates(spec.form)}
@@ -587,7 +598,7 @@ def structure_key(spec: ModelSpec) -> str:
     each factor's levels, the cell offsets, and which factors are nested in which (with
     their constraints' widths). Two specs with the same key build models
     that differ only in :func:`model_data` (and coordinate labels)."""
-    form = spec.form
+    form, nesting = spec.form, spec.nesting()
     structure = {
         "form": [form.name, form.equation, list(form.parameter_names), list(form.inputs)],
         "floor": form.floor,
@@ -601,7 +612,7 @@ def structure_key(spec: ModelSpec) -> str:
         "factors": [[name, len(levels)] for name, levels in spec.factors],
         "interaction": list(spec.interaction),
         "nesting": {
-            f: [list(spec.nesting().get(f, spec.cell_parents())), b.shape[1]]
+            f: [list(nesting.get(f, spec.cell_parents())), b.shape[1]]
             for f, b in spec.nested_bases().items()
         },
         "scales": sorted(spec.scales),

@@ -44,8 +44,7 @@ def test_basis_is_orthonormal_and_meets_every_constraint():
     index = _level_index()
     inner, parents = index["family:dataset"], [index["dataset"], index["family"]]
     basis = zero_sum_basis(inner, 7, parents)
-    # 7 (family, dataset) levels; f2 meets d0 only, so it has no freedom within f2 or d0
-    # beyond the others: 7 - (1 + 3 + 3 - 1 - ...) -> the rank of the constraints decides
+    # 7 (family, dataset) levels; f2 meets d0 only, so its one level is fixed by f2's sum
     np.testing.assert_allclose(basis.T @ basis, np.eye(basis.shape[1]), atol=1e-12)
     for outer in parents:
         membership = np.zeros((outer.max() + 1, 7))
