@@ -135,7 +135,9 @@ def level_information(
     values = np.asarray(values, dtype=np.float64)
     design, blocks = _additive_design(len(values), levels)
     coef = np.linalg.lstsq(design, values, rcond=None)[0]
-    covariance = noise**2 * np.linalg.pinv(design.T @ design)
+    # an interaction nested in a factor makes the design singular: cut the singular values
+    # rounding leaves near zero (the default cut, 1e-15, kept some and gave sds of 1e4)
+    covariance = noise**2 * np.linalg.pinv(design.T @ design, rtol=1e-10, hermitian=True)
     out = {}
     for factor, (start, n_levels) in blocks.items():
         contrast = np.zeros((n_levels, design.shape[1]))

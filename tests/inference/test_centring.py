@@ -88,6 +88,28 @@ def test_level_information_measures_each_factors_effects():
     assert all(v["ratio"] == np.inf for v in unmeasured.values())
 
 
+def test_level_information_stays_on_the_noise_scale_with_a_nested_interaction():
+    """An interaction nested in one factor (over-training's validation sets by source, C4's
+    two sharing one, crossed with the training corpus) makes the additive design singular;
+    its near-zero singular values must not blow up the effects' sds (they came out 1e4 to
+    1e5 times the noise, and the pilot centred by that noise)."""
+    trains = ["c4_original", "rpj", "rw_original"]
+    evals = ["c4_val", "de-en", "openlm", "paloma_c4_en", "paloma_dolma", "paloma_falcon",
+             "paloma_ptb", "paloma_redpajama"]  # fmt: skip
+    source = {"c4_val": "c4", "paloma_c4_en": "c4"}
+    cells = [(t, e) for t in trains for e in evals]
+    levels = {
+        "train_dataset": [t for t, _ in cells],
+        "eval_set": [e for _, e in cells],
+        "source:train_dataset": [f"{source.get(e, e)}:{t}" for t, e in cells],
+    }
+    values = np.random.default_rng(0).normal(size=len(cells))
+    got = centring.level_information(values, levels, noise=0.1)
+    for factor, info in got.items():
+        assert 0 < info["level_sd"] < 0.1, factor
+        assert np.isfinite(info["ratio"]), factor
+
+
 def test_data_centred_centres_the_cells_the_data_pin(sim, monkeypatch):
     obs = sim.observations
     monkeypatch.setattr(centring, "laplace_information",
