@@ -120,9 +120,15 @@ def datasets_main(
 
 #: The crossed factors of the shared datasets built of them (``real_observations(factors=True)``).
 FACTORS = {"sft_finetuning": ("model", "dataset"), "overtraining": ("train_dataset", "eval_set")}
-#: Factors with a model-family interaction (``real_observations(families=True)``): models
-#: of one family share an effect per dataset. Only the fine-tuning curves have families.
-FAMILY_FACTORS = {"sft_finetuning": ("model", "dataset", "family:dataset")}
+#: Factors with a family interaction (``real_observations(families=True)``): models of one
+#: family share an effect per dataset (fine-tuning); validation sets drawn from one corpus
+#: share an effect per training corpus (over-training, :func:`eval_source`).
+FAMILY_FACTORS = {
+    "sft_finetuning": ("model", "dataset", "family:dataset"),
+    "overtraining": ("train_dataset", "eval_set", "source:train_dataset"),
+}
+#: Over-training's validation sets drawn from one corpus (the others are their own source).
+_EVAL_SOURCES = {"c4_val": "c4", "paloma_c4_en": "c4"}
 #: Model families of the fine-tuning curves, by a name fragment (checked in this order:
 #: "mt5" before "t5"). Knowledge a user brings: the models' names say it, the data do not.
 _FAMILIES = ("lamini", "cerebras", "bart", "opt", "mt5", "t5", "gpt2")
@@ -138,6 +144,13 @@ def model_family(model: str) -> str:
     raise ValueError(f"no family known for model {model!r}; add one to _FAMILIES")
 
 
+def eval_source(eval_set: str) -> str:
+    """The corpus an over-training validation set is drawn from: ``"c4"`` for C4's own
+    validation split and Paloma's C4 sample, else the set itself. Knowledge a user brings
+    (the sets' documentation says it), as a model's family is."""
+    return _EVAL_SOURCES.get(eval_set, eval_set)
+
+
 def real_observations(
     name: str, *, crossed: bool = False, factors: bool = False, families: bool = False
 ) -> Any:
@@ -148,8 +161,9 @@ def real_observations(
     validation loss, or with ``crossed`` every (training corpus, validation set) curve; the
     MoE datasets as saved. With ``factors`` the curves' two columns are kept as crossed
     factors (:data:`FACTORS`; the same group labels, ``"a | b"``), else a group is one label;
-    with ``families`` (fine-tuning only) a ``family`` column (:func:`model_family`) and the
-    factors of :data:`FAMILY_FACTORS` (labels ``"model | dataset | family"``).
+    with ``families`` a ``family`` column (fine-tuning, :func:`model_family`) or a ``source``
+    column (over-training, :func:`eval_source`) and the factors of :data:`FAMILY_FACTORS`
+    (labels ``"model | dataset | family"``, ``"train_dataset | eval_set | source"``).
     """
     import pandas as pd
 
@@ -167,6 +181,7 @@ def real_observations(
         )
     if name == "overtraining":
         frame = pd.read_csv(DATA / name / "runs.csv")
+        frame["source"] = frame["eval_set"].map(eval_source)
         if groups:
             return load_observations(
                 frame, columns={"loss_validation": "loss"}, inputs=["params", "tokens"],

@@ -10,10 +10,14 @@ For each held-out curve, three predictors of all its rows, fitted to the other c
 - **crossed**: the crossed-factor model (``load_observations(groups=(a, b))``, partial
   pooling, NUTS): the held-out cell combines its levels' effects (a level seen in no other
   curve is drawn from its factor's population);
-- **crossed + family** (fine-tuning only): the same with the interaction of the model's
-  family and the dataset, ``groups=("model", "dataset", "family:dataset")`` (the family read
-  from the model's name, :func:`common.model_family`): a held-out curve borrows from its
-  sibling models' curves on the same dataset;
+- **crossed + family**: the same with a family interaction (:data:`common.FAMILY_FACTORS`):
+  on fine-tuning the model's family and the dataset, ``groups=("model", "dataset",
+  "family:dataset")`` (the family read from the model's name, :func:`common.model_family`),
+  so a held-out curve borrows from its sibling models' curves on the same dataset; on
+  over-training the validation set's source corpus and the training corpus,
+  ``("train_dataset", "eval_set", "source:train_dataset")`` (C4's validation split and
+  Paloma's C4 sample share a source, :func:`common.eval_source`), so a held-out curve on
+  one C4 set borrows from the same corpus's curve on the other;
 - **one factor**: today's one-column model (groups = cells, partial pooling, NUTS): the
   held-out curve is a new group, the population-level posterior;
 - **median**: the point-fit predictor's fallback: classical per-curve fits (MAP, flat priors,
@@ -33,7 +37,7 @@ divergences and seconds; the JSON keeps every curve's numbers.
 on a 2-core machine, 2 x 400 draws, about 40 minutes per Bayesian predictor for the 34
 fine-tuning curves and 5 for the 24 over-training ones, measured 2026-12-01);
 ``--predictors`` names the Bayesian predictors to fit (the median fallback, one MAP fit per
-dataset, always runs; ``crossed + family`` runs on the datasets with families only);
+dataset, always runs; ``crossed + family`` on the datasets of ``FAMILY_FACTORS``);
 ``--interaction`` the coordinates whose cells get offsets of their
 own in the crossed model (comma-separated; default: ``fit``'s, chosen by its pilot). The JSON
 is rewritten after every curve, so a long run that is stopped keeps what it measured.

@@ -114,6 +114,14 @@ def test_unseen_groups_reads_crossed_curves_and_scores_the_median_fallback(share
                                   sft.frame[["model", "dataset", "sft_data_size"]])  # fmt: skip
     assert "t5-base | gigaword | t5" in family.groups
     assert set(family.levels("family:dataset")) >= {"t5:gigaword", "mt5:gigaword", "opt:flan"}
+    # over-training's validation sets by source: C4's two share a level per training corpus
+    over = unseen_groups.real_observations("overtraining", factors=True)
+    source = unseen_groups.real_observations("overtraining", families=True)
+    assert source.factors == ("train_dataset", "eval_set", "source:train_dataset")
+    pd.testing.assert_frame_equal(source.frame[["train_dataset", "eval_set", "params"]],
+                                  over.frame[["train_dataset", "eval_set", "params"]])  # fmt: skip
+    assert {"rpj | c4_val | c4", "rpj | paloma_c4_en | c4"} <= set(source.groups)
+    assert len(source.levels("source:train_dataset")) == 3 * 7
     records = [
         {"crossed": {"sq_error": [1.0, 3.0], "covered": [True, False], "width": [1.0, 1.0],
                      "divergences": 0, "seconds": 2.0, "sq_error_median": [0.5, 0.5]},
@@ -223,9 +231,12 @@ def test_crossed_sampling_asks_for_families_only_where_a_dataset_has_them(small_
 
     monkeypatch.setattr(crossed_sampling, "fit", lambda obs, **kwargs: small_fit)
     monkeypatch.setattr(crossed_sampling, "real_observations", fake_observations)
+    monkeypatch.setattr(crossed_sampling, "FAMILY_FACTORS", {"sft_finetuning": ("a", "b")})
     crossed_sampling.run(datasets=("sft_finetuning", "overtraining"), draws=10, tune=10,
                          chains=1, families=True)  # fmt: skip
     assert asked["sft_finetuning"]["families"] and not asked["overtraining"]["families"]
+    crossed_sampling.run(datasets=("sft_finetuning",), draws=10, tune=10, chains=1)
+    assert not asked["sft_finetuning"]["families"]
 
 
 def test_interaction_option_reads_the_coordinates_named():
