@@ -67,7 +67,9 @@ def test_held_out_errors_score_every_row_and_count_the_unpredictable():
 def test_reference_runs_on_the_shared_crossed_data(shared_data_dir):
     result = ar.run(["overtraining"])["overtraining"]
     assert result["curves"] == 24 and result["predicted"] + result["not_predicted"] == 760
-    assert set(result["mse"]) == {*ar.PREDICTORS, "median"}
+    assert set(result["mse"]) == {*ar.PREDICTORS, *ar.FAMILY_PREDICTORS, "median"}
+    # the validation sets' source (C4's two sets share one): every row still predicted
+    assert result["not_predicted"] == 0
 
 
 def test_rank_one_prediction_recovers_a_rank_one_interaction_the_additive_fit_misses():
@@ -87,3 +89,27 @@ def test_rank_one_prediction_recovers_a_rank_one_interaction_the_additive_fit_mi
     assert heavy == pytest.approx(additive, abs=1e-4)
     # undetermined where the additive part is
     assert ar.rank_one_prediction(y[:2], ["r0", "r1"], ["c0", "c1"], "r0", "c1", ridge=0.1) is None
+
+
+def test_a_family_term_carries_a_held_out_cell_from_its_sibling():
+    """Columns c0 and c1 share a source ``s``; a pure interaction of source and row (zero-sum
+    over each margin) moves both by the same amount. Holding out (r1, c1), its family level
+    ``s:r1`` is known from (r1, c0): the fit with the family term recovers the cell, the
+    additive fit does not."""
+    source = {"c0": "s", "c1": "s", "c2": "c2"}
+    cols = {"c0": 0.0, "c1": 1.0, "c2": -0.4}
+    pure = {("s", "r0"): 0.3, ("s", "r1"): -0.1, ("s", "r2"): -0.2,
+            ("c2", "r0"): -0.3, ("c2", "r1"): 0.1, ("c2", "r2"): 0.2}  # fmt: skip
+    cells = [(r, c) for r in ROWS for c in cols]
+    y = np.array([2.0 + ROWS[r] + cols[c] + pure[(source[c], r)] for r, c in cells])
+    family = [f"{source[c]}:{r}" for r, c in cells]
+    held = cells.index(("r1", "c1"))
+    keep = [i for i in range(len(cells)) if i != held]
+
+    def predict(extra):
+        return ar.additive_prediction(y[keep], [cells[i][0] for i in keep],
+                                      [cells[i][1] for i in keep], "r1", "c1", extra)  # fmt: skip
+
+    with_family = predict(([family[i] for i in keep], family[held]))
+    assert with_family == pytest.approx(y[held])
+    assert abs(predict(None) - y[held]) > 0.05
