@@ -466,25 +466,6 @@ def test_interaction_has_its_own_term_and_scale(sim):
     assert np.isfinite(model.compile_logp()(model.initial_point()))
 
 
-def test_an_interactions_effects_are_zero_sum_over_each_of_its_columns(sim):
-    """A pure interaction (ANOVA's constraints): ``family:dataset`` effects sum to zero
-    within each dataset and within each family, ``family`` not a factor. Without the
-    family margin, a family's mean effect over the datasets traded against its models'
-    effects, a direction no cell sees."""
-    obs = load_observations(_family_frame(sim), inputs=["D"], groups=FAMILY)
-    spec = ModelSpec.from_observations(obs, form=FORM)
-    levels = spec.factors[2][1]
-    assert spec.nested_bases()["family:dataset"].shape == (len(levels), 2)  # 6 - (3 + 2 - 1)
-    model = build_model(obs, spec)
-    for coord in coordinates(spec.form):
-        effect = pm.draw(model[f"{coord.name}_family:dataset_effect"], draws=20, random_seed=7)
-        assert np.abs(effect).max() > 1e-3
-        for part in (0, 1):  # within each family (f0:..) and within each dataset (..:d0)
-            for key in {level.split(":")[part] for level in levels}:
-                members = [i for i, level in enumerate(levels) if level.split(":")[part] == key]
-                np.testing.assert_allclose(effect[:, members].sum(axis=1), 0.0, atol=1e-9)
-
-
 def test_fit_with_an_interaction_predicts_any_combination(family_fit, sim, tmp_path, capsys):
     x = {"D": np.array([1e3, 1e5])}
     statuses = {

@@ -45,12 +45,9 @@ a new level draws its effect with its factor's spread. A factor nested in anothe
 cells (a model in its family: :mod:`bayeslaw.models.nesting`) has effects zero-sum within
 each level of the factors it is nested in, which closes the directions no cell sees (a new
 level's spread is then :math:`\sigma\sqrt{1 + h}`, ``h`` the mean leverage of the
-constraints); an interaction factor's effects are also zero-sum within each level of each
-column it is built from (a pure interaction, ANOVA's constraints: ``family:dataset``'s
-within each family, whose mean the models' effects carry); the cells' offsets are likewise
-zero-sum within each level of an interaction factor (:meth:`ModelSpec.cell_parents`), so
-a level of one cell leaves that cell no offset of its own to trade against the level's
-effect. A coordinate with several terms
+constraints); the cells' offsets are likewise zero-sum within each level of an interaction
+factor (:meth:`ModelSpec.cell_parents`), so a level of one cell leaves that cell no offset
+of its own to trade against the level's effect. A coordinate with several terms
 splits one total between-cell variance among them, :math:`\sigma_k = \tau\sqrt{\phi_k}`,
 :math:`\phi \sim` Dirichlet(1) (see :func:`_term_scales`): independent scales left a curved
 ridge where a cell offset and an interaction's effect could not be told apart. Named
@@ -88,7 +85,7 @@ import pytensor.tensor as pt
 
 from bayeslaw.data import Observations
 from bayeslaw.errors import FormError, PriorError
-from bayeslaw.groups import SEPARATOR, factor_columns, label_columns, split_label
+from bayeslaw.groups import factor_columns, split_label
 from bayeslaw.models.anchors import LEVEL, coordinates, inverse_link, to_law_params
 from bayeslaw.models.forms import LawForm, reference_scale
 from bayeslaw.models.likelihoods import (
@@ -174,39 +171,20 @@ class ModelSpec:
 
     def nested_bases(self) -> dict[str, np.ndarray]:
         """Factor -> the basis of its effects' zero-sum constraints, for each nested factor
-        and each interaction (:meth:`_effect_groupings`,
-        :func:`bayeslaw.models.nesting.zero_sum_basis`), and :data:`CELLS` -> the cells'
+        (:func:`bayeslaw.models.nesting.zero_sum_basis`), and :data:`CELLS` -> the cells'
         offsets' where they are nested (:meth:`cell_parents`, with cell offsets); empty but
         for partial pooling, the only pooling with factor effects."""
         if self.pooling != "partial":
             return {}
         index, levels = self.level_index(), dict(self.factors)
         bases = {
-            factor: zero_sum_basis(index[factor], len(levels[factor]), groupings)
-            for factor, groupings in self._effect_groupings(index).items()
+            factor: zero_sum_basis(index[factor], len(levels[factor]), [index[p] for p in parents])
+            for factor, parents in self.nesting().items()
         }
         if self.interaction and (parents := self.cell_parents()):
             cells = np.arange(len(self.groups))
             bases[CELLS] = zero_sum_basis(cells, len(cells), [index[p] for p in parents])
         return bases
-
-    def _effect_groupings(self, index: Mapping[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
-        """Factor -> the groupings of the cells (each cell's level index) its effects are
-        zero-sum within: the factors it is nested in and, for an interaction, each column
-        it is built from (ANOVA's margins: a pure interaction, whose margins the factors
-        carry; without them a ``source:train_dataset`` level's mean over training corpora
-        traded against its validation set's effect, pinned by the priors only)."""
-        out = {factor: [index[p] for p in parents] for factor, parents in self.nesting().items()}
-        interactions = self.cell_parents()
-        if not interactions:
-            return out
-        columns = label_columns(self.factor_names)
-        split = [dict(zip(columns, g.split(SEPARATOR), strict=True)) for g in self.groups]
-        for factor in interactions:
-            for column in factor_columns(factor):
-                values = [cell[column] for cell in split]
-                out.setdefault(factor, []).append(np.unique(values, return_inverse=True)[1])
-        return out
 
     def cell_parents(self) -> tuple[str, ...]:
         """The factors the cells' offsets are zero-sum within: the interactions
@@ -636,7 +614,7 @@ def structure_key(spec: ModelSpec) -> str:
         "factors": [[name, len(levels)] for name, levels in spec.factors],
         "interaction": list(spec.interaction),
         "nesting": {
-            f: [list(spec.cell_parents() if f == CELLS else nesting.get(f, ())), b.shape[1]]
+            f: [list(nesting.get(f, spec.cell_parents())), b.shape[1]]
             for f, b in spec.nested_bases().items()
         },
         "scales": sorted(spec.scales),

@@ -15,10 +15,7 @@ zero-sum effects of a factor are deviations from the population mean. They are s
 :math:`\sigma N z`, :math:`z \sim \mathcal N(0, I_k)`, with :math:`N` (``L x k``) an
 orthonormal basis of the effects that meet every constraint (:func:`zero_sum_basis`):
 the projection of :math:`L` independent :math:`\mathcal N(0, \sigma)` effects onto them,
-as ``pm.ZeroSumNormal`` is for the one overall constraint. An interaction (``a:b``) is
-constrained the same way within each level of ``a`` and of ``b`` whether or not they are
-factors (``ModelSpec.nested_bases``): its margins belong to the main effects. This module
-is plain numpy.
+as ``pm.ZeroSumNormal`` is for the one overall constraint. This module is plain numpy.
 """
 
 from __future__ import annotations
