@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from common import FACTORS, datasets_main, real_observations, text_table
 
+from bayeslaw.groups import INTERACTION
 from bayeslaw.models.nesting import nested_in, zero_sum_basis
 
 #: ridge penalties of the rank-one reference
@@ -111,7 +112,7 @@ def _interaction_columns(
     index = {name: np.unique(np.asarray(v), return_inverse=True)[1]
              for name, v in (("rows", rows), ("cols", cols), ("extra", labels))}  # fmt: skip
     parents = [index[f] for f in nested_in(index).get("extra", ())]
-    parts = zip(*(str(x).split(":") for x in labels), strict=True)
+    parts = zip(*(str(x).split(INTERACTION) for x in labels), strict=True)
     parents += [np.unique(np.asarray(part), return_inverse=True)[1] for part in parts]
     basis = zero_sum_basis(index["extra"], len(levels), parents)
     held_out = basis[levels.index(label)] if label in levels else np.zeros(basis.shape[1])
