@@ -20,9 +20,10 @@ factors, the same as ``data``), ``data`` (chosen by ``fit``'s no-pooling Laplace
 ``none`` (every term non-centred) or a comma-separated list of ``<coord>:<factor|cell>``
 names; ``--seeds`` a comma-separated list of seeds, each choice fitted once per seed (how
 much the numbers move with the seed alone); ``--interaction`` the coordinates whose cells
-get offsets of their own (default: ``fit``'s, chosen by its pilot); ``--families`` fits
-the fine-tuning curves with the model family's interaction with the dataset as well
-(``common.FAMILY_FACTORS``, ``("model", "dataset", "family:dataset")``).
+get offsets of their own (default: ``fit``'s, chosen by its pilot); ``--families`` adds
+each dataset's family interaction (``common.FAMILY_FACTORS``: the model family with the
+dataset on fine-tuning, the validation set's source corpus with the training corpus on
+over-training).
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "--target-accept", type=float, default=None, help="NUTS step-size target (fit's default)"
     )
     parser.add_argument(
-        "--families", action="store_true", help="add the model family x dataset interaction"
+        "--families", action="store_true", help="add each dataset's family interaction"
     )
     parser.add_argument(
         "--json", type=Path, default=REPO / "bench-results" / "crossed_sampling.json"
