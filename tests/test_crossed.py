@@ -22,7 +22,7 @@ from bayeslaw.datasets import simulate_crossed
 from bayeslaw.errors import DataError, NewLevelWarning, PredictionInputError, PriorError
 from bayeslaw.groups import group_label, join_levels, split_label
 from bayeslaw.inference.fitting import fit
-from bayeslaw.models.anchors import LEVEL, coordinates, inverse_link, to_law_params
+from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.hierarchical import ModelSpec, build_model
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.fit import load_fit
@@ -541,38 +541,6 @@ def test_nested_factors_are_zero_sum_within_what_they_are_nested_in(sim, fit_moc
     assert list(table["group_status"]) == ["new level: model='m9'"] * 2
     assert np.all(np.isfinite(table[["mean", "lower", "upper"]].to_numpy()))
     assert np.all(table["upper"] > table["lower"])
-
-
-def test_centred_effects_keep_their_constraints(sim):
-    """Centring a term changes how its effects are sampled, not their prior: centred
-    effects are zero-sum overall and within what they are nested in, as non-centred ones
-    are (free centred effects left their mean to trade against the population mean), and a
-    new level's spread is the same multiple of the term's scale."""
-    obs = load_observations(_family_frame(sim), inputs=["D"], groups=NESTED)
-    names = [f"{LEVEL}:{factor}" for factor in NESTED]
-    centred = ModelSpec.from_observations(obs, form=FORM, centered=names)
-    plain = ModelSpec.from_observations(obs, form=FORM, centered=[])
-    models = {"centred": build_model(obs, centred), "plain": build_model(obs, plain)}
-    assert f"{LEVEL}_model_raw" in models["centred"].named_vars
-    assert f"{LEVEL}_model_raw" not in models["plain"].named_vars
-    levels = dict(centred.factors)
-    for factor in NESTED:
-        effect, spread, sigma = pm.draw(
-            [models["centred"][f"{LEVEL}_{factor}_{v}"] for v in ("effect", "spread", "sigma")],
-            draws=20, random_seed=4,
-        )  # fmt: skip
-        assert np.abs(effect).max() > 1e-3
-        np.testing.assert_allclose(effect.sum(axis=1), 0.0, atol=1e-9)
-        spread_plain, sigma_plain = pm.draw(
-            [models["plain"][f"{LEVEL}_{factor}_{v}"] for v in ("spread", "sigma")],
-            draws=5, random_seed=5,
-        )  # fmt: skip
-        np.testing.assert_allclose(spread / sigma, (spread_plain / sigma_plain)[0], rtol=1e-12)
-    effect = pm.draw(models["centred"][f"{LEVEL}_model_effect"], draws=20, random_seed=6)
-    family_of = {"m0": "f0", "m1": "f0", "m2": "f1", "m3": "f1"}
-    for f in ("f0", "f1"):
-        members = [i for i, m in enumerate(levels["model"]) if family_of[m] == f]
-        np.testing.assert_allclose(effect[:, members].sum(axis=1), 0.0, atol=1e-9)
 
 
 def test_report_has_a_forest_per_factor(crossed_fit, tmp_path):

@@ -35,9 +35,8 @@ a cell ``g`` with levels :math:`l_f(g)` gets
 
 (``interaction=False`` drops the cell term :math:`b`), every term a zero-sum deviation from
 the observed levels' mean, which :math:`\mu_c` absorbs (non-centred; a new level deviates
-by :math:`\sigma\sqrt{1 + 1/L}`, see :func:`_crossed_term`), or sampled directly with
-the same prior and constraints (centred: ``centered`` entries ``"<coord>:<factor>"``;
-``"<coord>:cell"`` samples each
+by :math:`\sigma\sqrt{1 + 1/L}`, see :func:`_crossed_term`), or sampled directly
+(centred: ``centered`` entries ``"<coord>:<factor>"``; ``"<coord>:cell"`` samples each
 cell's coordinate around the sum of its levels' effects,
 :math:`u_{c,g} \sim \mathcal N(\mu_c + \sum_f a_{c,f}, \sigma_c)`).
 A new cell of known levels then combines its levels' effects and draws a new :math:`b`;
@@ -360,23 +359,22 @@ def _crossed_term(
     ``h``, :mod:`bayeslaw.models.nesting`) are ``sigma * basis @ z``, zero-sum within each
     level of the factors it is nested in, and a new level's spread is
     :math:`\sigma\sqrt{1 + h}` (``h = 1/L`` for the overall constraint alone). Centred
-    effects have the same prior and constraints, sampled at scale ``sigma`` instead of
-    scaled by it (``<name>_raw``): free centred effects would leave their mean to trade
-    against the population mean, a ridge only the priors pinned (on ``sft_finetuning``'s
-    family model, the posterior's third-narrowest direction).
+    effects are free, :math:`\mathcal N(0, \sigma)`, and a new level's spread is ``sigma``.
     """
-    scale, multiplier, suffix = (sigma, 1.0, "raw") if centred else (1.0, sigma, "offset")
-    if nested is None:
-        effect = multiplier * pm.ZeroSumNormal(f"{name}_{suffix}", scale, dims=dim)
-        leverage = 1.0 / n_levels
+    if centred:
+        effect = pm.Normal(f"{name}_raw", 0.0, sigma, dims=dim)
+        spread = sigma
+    elif nested is None:
+        effect = sigma * pm.ZeroSumNormal(f"{name}_offset", 1.0, dims=dim)
+        spread = sigma * np.sqrt(1.0 + 1.0 / n_levels)
     else:
         basis, width, leverage = nested
         if width == 0:  # every effect is absorbed by the factors it is nested in
             effect = pt.zeros(n_levels)
         else:
-            z = pm.Normal(f"{name}_{suffix}", 0.0, scale, dims=f"{dim}_nested")
-            effect = multiplier * (basis @ z)
-    pm.Deterministic(f"{name}_spread", sigma * np.sqrt(1.0 + leverage))
+            effect = sigma * (basis @ pm.Normal(f"{name}_offset", 0.0, 1.0, dims=f"{dim}_nested"))
+        spread = sigma * np.sqrt(1.0 + leverage)
+    pm.Deterministic(f"{name}_spread", spread)
     return effect
 
 
