@@ -62,6 +62,7 @@ ROLE_PRIORS = {
     "floor": "the level at the reference point ~ Normal(mean(y), sd(y)); floor above 0",
     "exponent": "log(exponent) ~ Normal(log 0.3, 0.75): 95% in about (0.07, 1.3)",
     "coefficient": "log(coefficient) ~ Normal(log sd(y), 2)",
+    "slope": "log(slope) ~ Normal(log(sd(y) / sd(log x)), 1)",
     "real": "~ Normal(0, 1)",
     "interaction": "~ Normal(0, 0.1)",
     "bounded": "logit of its place in the interval ~ Normal(0, 1.5), near uniform",
@@ -331,7 +332,9 @@ def law_form(
     text = ast.unparse(tree)
     # a bounded coefficient keeps its bounds in scaled units; a bounded exponent is not solved for
     terms = [t for t in _power_terms(tree, inputs, roles) if t.coefficient not in bounds]
-    covered = _inputs_only_in(tree, inputs, terms)
+    # a saturating term's constant changes with the input's units: no closed-form conversion
+    pure = [t for t in terms if not t.saturating]
+    covered = len(pure) == len(terms) and _inputs_only_in(tree, inputs, pure)
     return LawForm(
         name=_canonical(name, text, inputs, positive, real, floor, bounds),
         inputs=inputs,
@@ -340,7 +343,7 @@ def law_form(
         equation=f"loss = {text}" + ("" if covered else _SCALED_NOTE),
         reference=reference,
         raw_converter=(
-            power_term_converter({t.coefficient: [(t.input, t.exponent)] for t in terms})
+            power_term_converter({t.coefficient: [(t.input, t.exponent)] for t in pure})
             if covered
             else _scaled_units
         ),
@@ -357,12 +360,26 @@ _SCALED_NOTE = "  (inputs divided by their reference scales)"
 
 @dataclass(frozen=True)
 class _PowerTerm:
-    """A term ``C * x**(-e)`` (or ``C / x**e``) of the top-level sum."""
+    """A term ``C * x**(-e)`` (or ``C / x**e``) of the top-level sum, or a saturating one,
+    ``C / (K + x**e)``, whose tail is the power law ``C x**(-e)``."""
 
     coefficient: str
     input: str
     exponent: str
     node: ast.AST
+    saturating: bool = False
+
+
+def _saturating_power(node: ast.AST, inputs: Sequence[str]) -> tuple[str, str] | None:
+    """``(input, exponent)`` for ``K + x**e`` or ``x**e + K``, ``K`` a parameter or a number."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return None
+    for constant, power in ((node.left, node.right), (node.right, node.left)):
+        match = _power_of(power, negative=False)
+        named = isinstance(constant, ast.Name) and constant.id not in inputs
+        if match and (named or isinstance(constant, ast.Constant)):
+            return match
+    return None
 
 
 def _negated_name(node: ast.AST) -> str | None:
@@ -387,7 +404,11 @@ def _power_of(node: ast.AST, negative: bool) -> tuple[str, str] | None:
 def _power_terms(tree: ast.Expression, inputs: Sequence[str], roles: _Roles) -> list[_PowerTerm]:
     """The top-level power terms whose coefficient appears nowhere else: the terms whose
     log-slope at the reference point is sampled in place of the coefficient (as for the
-    built-in power laws, :mod:`bayeslaw.models.anchors`)."""
+    built-in power laws, :mod:`bayeslaw.models.anchors`). A saturating term ``C / (K +
+    x**e)`` (the rectified law's) gets its tail's slope ``C * e``: otherwise ``C`` and ``e``
+    trade off along the ridge its tail draws, and on the fine-tuning curves with a family
+    interaction NUTS hit its maximum tree depth on 1818 of 4000 transitions (0 with the
+    slope; ``benchmarks/crossed_sampling.py``, README)."""
     counts: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -403,13 +424,16 @@ def _power_terms(tree: ast.Expression, inputs: Sequence[str], roles: _Roles) -> 
             pairs = [(term.left, term.right, False)]
         for coefficient, power, negative in pairs:
             match = _power_of(power, negative)
+            saturating = match is None and not negative
+            if saturating:
+                match = _saturating_power(power, inputs)
             if not (isinstance(coefficient, ast.Name) and match):
                 continue
             x, e = match
             c = coefficient.id
             if (x in inputs and c in roles.coefficients and counts[c] == 1
                     and e in roles.exponents and f"{c}_slope" not in counts):  # fmt: skip
-                found.append(_PowerTerm(c, x, e, term))
+                found.append(_PowerTerm(c, x, e, term, saturating))
                 break
     return found
 
@@ -484,10 +508,17 @@ def describe(form: LawForm) -> str:
     """The form's parameters, the role each was given and its default prior, one per line
     (what ``bayeslaw fit`` prints for an expression, so conventions never act unseen)."""
     lines = [f"{form.equation}", "parameters (role: default prior; override by name):"]
+    slopes = {s.coefficient: s for s in form.slopes if s.solves == "coefficient"}
     for p in form.parameters:
         if p.bounds is not None:
             lower, upper = p.bounds
             prior = f"in ({lower:g}, {upper:g}): {ROLE_PRIORS['bounded']}"
+        elif p.name in slopes:
+            slope = slopes[p.name]
+            prior = (
+                f"sampled as {slope.name} = {p.name} * {slope.exponent} (log-slope along "
+                f"{slope.input} at the reference point), {ROLE_PRIORS['slope']}"
+            )
         else:
             prior = ROLE_PRIORS[p.role]
         lines.append(f"  {p.name}: {p.role}, {prior}")

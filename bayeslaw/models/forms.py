@@ -82,7 +82,9 @@ class Parameter:
 class Slope:
     """Minus the log-derivative of a power term along one input at the reference point.
 
-    For a term ``C * x**(-e) * ...`` it equals ``C * e``. Sampling it in place of
+    For a term ``C * x**(-e) * ...`` it equals ``C * e``; for a saturating term
+    ``C / (K + x**e)`` (the rectified law's) ``C * e`` is its power-law tail's slope, the
+    term's own being ``C e / (K + 1)**2``. Sampling it in place of
     ``solves`` (the coefficient ``C`` or the exponent ``e``) removes the ridge between the
     two; ``solves`` is then ``slope / e`` or ``slope / C``.
     """

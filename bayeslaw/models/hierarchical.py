@@ -593,14 +593,15 @@ def model_data(obs: Observations, spec: ModelSpec) -> dict[str, np.ndarray]:
 
 def structure_key(spec: ModelSpec) -> str:
     """A digest of what :func:`build_model`'s graph depends on besides its data
-    containers: the law (name, equation, parameters, inputs), pooling, likelihood, noise,
-    prior kind, whether the floor has an upper wall, centring, the number of groups and of
-    each factor's levels, the cell offsets, and which factors are nested in which (with
-    their constraints' widths). Two specs with the same key build models
+    containers: the law (name, equation, parameters, inputs, sampled coordinates),
+    pooling, likelihood, noise, prior kind, whether the floor has an upper wall, centring,
+    the number of groups and of each factor's levels, the cell offsets, and which factors
+    are nested in which (with their constraints' widths). Two specs with the same key build models
     that differ only in :func:`model_data` (and coordinate labels)."""
     form, nesting = spec.form, spec.nesting()
     structure = {
         "form": [form.name, form.equation, list(form.parameter_names), list(form.inputs)],
+        "coordinates": [c.name for c in coordinates(form)],
         "floor": form.floor,
         "pooling": spec.pooling,
         "likelihood": spec.likelihood,

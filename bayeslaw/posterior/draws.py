@@ -159,10 +159,19 @@ class PosteriorDraws:
         factor the fitted effect of its level (a new level, or None: drawn), plus a new
         group's (cell's) offset."""
         assert self.population is not None
+        coords = coordinates(self.form)
+        missing = [c.name for c in coords if c.name not in self.population]
+        if missing:
+            raise PredictionInputError(
+                f"this fit's population level is in coordinates {sorted(self.population)}, "
+                f"but {self.form_name!r} is now sampled in {[c.name for c in coords]} "
+                f"(missing {missing}): it was saved by an older bayeslaw. Its fitted groups "
+                "still predict; refit it to predict a new group"
+            )
         rng = np.random.default_rng(seed)
         reps = self.unseen_replicates
         values = {}
-        for coord in coordinates(self.form):
+        for coord in coords:
             mu, sigma = (np.tile(v, reps) for v in self.population[coord.name])
             u = mu + sigma * rng.standard_normal(mu.shape)
             for factor, level in zip(self.factors, cell, strict=True):

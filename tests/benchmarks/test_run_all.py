@@ -83,6 +83,25 @@ def test_laws_benchmark_reads_each_dataset_as_documented(shared_data_dir):
     assert over.inputs == ("params", "tokens") and len(over) == 95
 
 
+def test_laws_benchmark_keeps_the_forms_asked_for(monkeypatch, capsys):
+    import laws
+
+    class Split(list):  # the rows of one split: len() and a frame with the size input
+        frame = pd.DataFrame({"sft_data_size": [409600.0]})
+
+    fitted = []
+    monkeypatch.setattr(laws, "observations", lambda name: name)
+    monkeypatch.setattr(laws, "split_largest", lambda obs, by: (obs, Split([1, 2])))
+    monkeypatch.setattr(
+        laws, "_score_one", lambda train, test, form, method: fitted.append((train, form, method))
+    )
+    result = laws.run(datasets=["sft_finetuning", "overtraining"], forms=["rectified"])
+    assert list(result) == ["sft_finetuning"] and result["sft_finetuning"]["test_rows"] == 2
+    assert fitted == [("sft_finetuning", "rectified(sft_data_size)", m) for m in laws.METHODS]
+    assert laws.main(["--forms", "rectify"]) == 1
+    assert "unknown ['rectify']" in capsys.readouterr().out
+
+
 def test_real_calibration_reads_crossed_curves_and_formats_its_rows(shared_data_dir):
     import calibration_real
 

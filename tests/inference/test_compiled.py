@@ -8,6 +8,8 @@ from disk with another dataset's values gives exactly the draws of a fresh compi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -16,6 +18,7 @@ from bayeslaw.datasets import simulate_crossed, simulate_moe
 from bayeslaw.inference import compiled
 from bayeslaw.inference.fitting import fit
 from bayeslaw.models.hierarchical import ModelSpec, build_model, model_data, structure_key
+from bayeslaw.models.registry import get_form
 
 
 def _obs(seed: int, n_groups: int = 3):
@@ -166,3 +169,18 @@ def test_reused_samplers_give_the_draws_of_a_fresh_compilation(monkeypatch, tmp_
     assert loaded.record.sampling.compile["cache"] == "disk"
     np.testing.assert_array_equal(_draws(loaded), _draws(fresh))
     assert not np.array_equal(_draws(first), _draws(fresh))
+
+
+def test_key_names_the_sampled_coordinates():
+    """A law sampled in other coordinates (the rectified law before its coefficient was
+    sampled as its tail's slope) is another graph, though its name and equation are the
+    same: a sampler cached for one must not be handed to the other."""
+    crossed = simulate_crossed(seed=0).observations
+    form = get_form("rectified(D)")
+    older = replace(form, slopes=())
+    assert (older.name, older.equation) == (form.name, form.equation)
+    keys = {
+        structure_key(ModelSpec.from_observations(crossed, form=f, pooling="none"))
+        for f in (form, older)
+    }
+    assert len(keys) == 2

@@ -8,7 +8,7 @@ import pytensor.tensor as pt
 import pytest
 
 from bayeslaw.errors import FormError
-from bayeslaw.models.anchors import coordinates, inverse_link
+from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
 from bayeslaw.models.expressions import describe, law_form
 from bayeslaw.models.registry import get_form
 
@@ -136,3 +136,27 @@ def test_a_power_term_of_a_bounded_exponent_is_not_solved_for():
     assert [s.name for s in form.slopes] == ["A_slope"]
     bounded = law_form("L_inf + A / N**alpha", inputs=["N"], bounds={"alpha": (0.05, 2.0)})
     assert bounded.slopes == () and "reference scales" not in bounded.equation
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["L_inf + B / (D_l + D**beta)", "L_inf + B / (D**beta + D_l)", "L_inf + B / (1 + D**beta)"],
+)
+def test_a_saturating_term_samples_its_tails_slope_in_place_of_its_coefficient(expression):
+    form = law_form(expression, inputs=["D"])
+    assert [(s.name, s.coefficient, s.exponent, s.input) for s in form.slopes] == [
+        ("B_slope", "B", "beta", "D")
+    ]
+    assert "reference scales" in form.equation  # its constant has no raw-unit conversion
+    names = [c.name for c in coordinates(form)]
+    assert "B_slope" in names and "B" not in names
+    values = {"L_ref": 2.0, "B_slope": 0.6, "beta": 0.3, "D_l": 0.5}
+    theta = to_law_params(form, {k: v for k, v in values.items() if k in names})
+    assert theta["B"] == pytest.approx(2.0)
+    # the level is the loss at the reference point, D = 1
+    assert form({"D": np.array([1.0])}, theta)[0] == pytest.approx(2.0)
+    assert "sampled as B_slope = B * beta" in describe(form)
+
+
+def test_a_sum_with_the_input_in_it_is_not_a_saturating_term():
+    assert law_form("L_inf + B / (D + D**beta)", inputs=["D"]).slopes == ()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+
+from bayeslaw.errors import PredictionInputError
 
 N, E = "dense_parameter_count", "num_experts"
 
@@ -42,3 +46,17 @@ def test_observation_draws_are_seeded_by_group_name(small_fit, group):
     b = small_fit.predictive_draws(x, group=group, kind="observation")
     np.testing.assert_array_equal(a, b)
     assert a.shape[0] >= 4000
+
+
+def test_a_population_saved_in_other_coordinates_is_refused_by_name(small_fit):
+    """A fit saved before its law was sampled in other coordinates (the rectified law's
+    coefficient became its tail's slope) still predicts its groups; a new group, which
+    needs the population's coordinates, gets an error that says to refit."""
+    draws = small_fit.draws
+    population = dict(draws.population)
+    population["A_old"] = population.pop("A_slope")
+    older = replace(draws, population=population)
+    x = {N: np.array([1e9]), E: np.array([8.0])}
+    np.testing.assert_array_equal(older.mean_draws(x, "group_0"), draws.mean_draws(x, "group_0"))
+    with pytest.raises(PredictionInputError, match=r"missing \['A_slope'\].*refit"):
+        older.mean_draws(x, "new")
