@@ -333,8 +333,9 @@ def law_form(
     # a bounded coefficient keeps its bounds in scaled units; a bounded exponent is not solved for
     terms = [t for t in _power_terms(tree, inputs, roles) if t.coefficient not in bounds]
     # a saturating term's constant changes with the input's units: no closed-form conversion
+    # (its input then lies outside the pure terms, so they do not cover the inputs)
     pure = [t for t in terms if not t.saturating]
-    covered = len(pure) == len(terms) and _inputs_only_in(tree, inputs, pure)
+    covered = _inputs_only_in(tree, inputs, pure)
     return LawForm(
         name=_canonical(name, text, inputs, positive, real, floor, bounds),
         inputs=inputs,
