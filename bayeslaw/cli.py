@@ -137,6 +137,14 @@ def _centered(value: str) -> tuple[str, ...] | str | None:
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
+def _multiplicative(value: str | None) -> tuple[str, ...]:
+    """``--multiplicative``'s coordinates: none when absent, else the comma-separated names
+    (``L_ref`` when the option is given bare)."""
+    if value is None:
+        return ()
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
 def _writable_directory(path: str, option: str) -> Path:
     """``path`` if a directory can be written there, checked before any work is done."""
     target = Path(path)
@@ -169,6 +177,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         noise=args.noise,
         centered=_centered(args.centered),
         interaction=args.interaction,
+        multiplicative=_multiplicative(args.multiplicative),
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
@@ -414,6 +423,16 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="crossed factors: each cell gets an offset of its own besides its levels' effects "
         "(default: on the coordinates the centring's pilot finds the cells differ in)",
+    )
+    fit.add_argument(
+        "--multiplicative",
+        nargs="?",
+        const="L_ref",
+        default=None,
+        metavar="COORDS",
+        help="crossed factors: a rank-one interaction of the first two factors, each level of "
+        "the first scaling a pattern over the second's levels (AMMI), on the level L_ref, or "
+        "on the coordinates named (comma-separated, e.g. L_ref,A_slope)",
     )
     fit.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
     fit.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")

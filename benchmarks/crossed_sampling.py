@@ -13,7 +13,8 @@ steps per transition (where the sampler records them), and the fit's wall time.
 
     python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
         [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--seeds 0]
-        [--interaction L_ref,A_slope] [--target-accept 0.9] [--families] [--json PATH]
+        [--interaction L_ref,A_slope] [--target-accept 0.9] [--families]
+        [--multiplicative L_ref] [--json PATH]
 
 ``--centered`` takes ``;``-separated choices, each ``auto`` (``fit``'s default: with crossed
 factors, the same as ``data``), ``data`` (chosen by ``fit``'s no-pooling Laplace pilot),
@@ -23,7 +24,8 @@ much the numbers move with the seed alone); ``--interaction`` the coordinates wh
 get offsets of their own (default: ``fit``'s, chosen by its pilot); ``--families`` adds
 each dataset's family interaction (``common.FAMILY_FACTORS``: the model family with the
 dataset on fine-tuning, the validation set's source corpus with the training corpus on
-over-training).
+over-training); ``--multiplicative`` the coordinates with a rank-one interaction of the
+two factors (``fit(..., multiplicative=...)``; default none).
 """
 
 from __future__ import annotations
@@ -102,14 +104,17 @@ def run(
     interaction: bool | Sequence[str] | None = None,
     target_accept: float | None = None,
     families: bool = False,
+    multiplicative: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Each dataset fitted per centring choice and seed; ``target_accept`` None is
-    ``fit``'s default; ``families`` adds the family interaction where a dataset has one."""
+    ``fit``'s default; ``families`` adds the family interaction where a dataset has one;
+    ``multiplicative`` is ``fit``'s."""
     sampler: dict[str, Any] = {"draws": draws, "tune": tune, "chains": chains}
     if target_accept is not None:
         sampler["target_accept"] = target_accept
     out: dict[str, Any] = {"settings": {**sampler, "seeds": list(seeds),
-                                        "interaction": interaction}}  # fmt: skip
+                                        "interaction": interaction,
+                                        "multiplicative": list(multiplicative)}}  # fmt: skip
     for name in datasets:
         with_families = families and name in FAMILY_FACTORS
         obs = real_observations(name, factors=True, families=with_families)
@@ -121,6 +126,7 @@ def run(
                     warnings.simplefilter("ignore")
                     result = fit(obs, form=PLAN[name], centered=centring(choice),
                                  random_seed=seed, interaction=interaction,
+                                 multiplicative=tuple(multiplicative),
                                  progressbar=False, check=False, **sampler)  # fmt: skip
                 row = {"choice": choice, "seed": seed, **quality(result)}
                 row["process_s"] = time.perf_counter() - start
@@ -166,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         "--families", action="store_true", help="add each dataset's family interaction"
     )
     parser.add_argument(
+        "--multiplicative", default="", help="coordinates with a rank-one interaction"
+    )
+    parser.add_argument(
         "--json", type=Path, default=REPO / "bench-results" / "crossed_sampling.json"
     )
     args = parser.parse_args(argv)
@@ -181,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     interaction = interaction_option(args.interaction)
     result = run(datasets=names, centered=choices, draws=args.draws, tune=args.tune,
                  chains=args.chains, seeds=seeds, interaction=interaction,
-                 target_accept=args.target_accept, families=args.families)  # fmt: skip
+                 target_accept=args.target_accept, families=args.families,
+                 multiplicative=interaction_option(args.multiplicative) or ())  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

@@ -31,7 +31,7 @@ divergences and seconds; the JSON keeps every curve's numbers.
 
     python benchmarks/unseen_groups.py [--datasets sft_finetuning,overtraining]
         [--curves N] [--predictors crossed,one factor] [--draws 500 --tune 500 --chains 2]
-        [--interaction L_ref] [--json PATH]
+        [--interaction L_ref] [--multiplicative L_ref] [--json PATH]
 
 ``--curves N`` holds out N curves spread evenly over the sorted curve labels (default: all;
 on a 2-core machine, 2 x 400 draws, about 40 minutes per Bayesian predictor for the 34
@@ -39,7 +39,9 @@ fine-tuning curves and 5 for the 24 over-training ones, measured 2026-12-01);
 ``--predictors`` names the Bayesian predictors to fit (the median fallback, one MAP fit per
 dataset, always runs; ``crossed + family`` on the datasets of ``FAMILY_FACTORS``);
 ``--interaction`` the coordinates whose cells get offsets of their
-own in the crossed model (comma-separated; default: ``fit``'s, chosen by its pilot). The JSON
+own in the crossed model (comma-separated; default: ``fit``'s, chosen by its pilot);
+``--multiplicative`` the coordinates of the crossed models with a rank-one interaction of
+the two factors (``fit(..., multiplicative=...)``; default none). The JSON
 is rewritten after every curve, so a long run that is stopped keeps what it measured.
 """
 
@@ -141,10 +143,11 @@ def run_dataset(
     predictors: Sequence[str] = BAYESIAN,
     on_curve: Callable[[dict[str, Any]], None] | None = None,
     interaction: bool | Sequence[str] | None = None,
+    multiplicative: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Every held-out curve of ``name`` under the median fallback and the Bayesian
     ``predictors``; ``on_curve`` is handed the dataset's results so far after each curve;
-    ``interaction`` is the crossed model's (``fit``'s)."""
+    ``interaction`` and ``multiplicative`` are the crossed models' (``fit``'s)."""
     form = PLAN[name]
     crossed = real_observations(name, factors=True)
     plain = one_factor(crossed)
@@ -158,7 +161,8 @@ def run_dataset(
     if name in FAMILY_FACTORS:  # the same rows, in the same order, with the family term
         data["crossed + family"] = real_observations(name, families=True)
     predictors = [p for p in predictors if p in data]
-    crossed_settings = {**nuts, "interaction": interaction}
+    crossed_settings = {**nuts, "interaction": interaction,
+                        "multiplicative": tuple(multiplicative)}  # fmt: skip
     settings = {"crossed": crossed_settings, "crossed + family": crossed_settings,
                 "one factor": nuts}  # fmt: skip
     records: list[dict[str, Any]] = []
@@ -218,12 +222,14 @@ def run(
     predictors: Sequence[str] = BAYESIAN,
     checkpoint: Path | None = None,
     interaction: bool | Sequence[str] | None = None,
+    multiplicative: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Leave-one-curve-out on each dataset (see the module docstring); with ``checkpoint``
     the results so far are written there after each curve."""
     sampler = {"draws": draws, "tune": tune, "chains": chains}
     out: dict[str, Any] = {"settings": {**sampler, "curves": curves, "seed": 0,
-                                        "interaction": interaction}}  # fmt: skip
+                                        "interaction": interaction,
+                                        "multiplicative": list(multiplicative)}}  # fmt: skip
 
     def save(name: str, partial: dict[str, Any]) -> None:
         out[name] = partial
@@ -232,8 +238,9 @@ def run(
 
     for name in datasets:
         out[name] = run_dataset(
-            name, curves, sampler, predictors, functools.partial(save, name), interaction
-        )
+            name, curves, sampler, predictors, functools.partial(save, name), interaction,
+            multiplicative,
+        )  # fmt: skip
     return out
 
 
@@ -267,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--interaction", default=None, help="crossed model: coordinates with cell offsets"
     )
+    parser.add_argument(
+        "--multiplicative", default="", help="crossed models: coordinates with a rank-one term"
+    )
     parser.add_argument("--json", type=Path, default=REPO / "bench-results" / "unseen_groups.json")
     args = parser.parse_args(argv)
     names = chosen_datasets(args.datasets, PLAN)
@@ -278,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     interaction = interaction_option(args.interaction)
     result = run(datasets=names, curves=args.curves, draws=args.draws, tune=args.tune,
                  chains=args.chains, predictors=predictors, checkpoint=args.json,
-                 interaction=interaction)  # fmt: skip
+                 interaction=interaction,
+                 multiplicative=interaction_option(args.multiplicative) or ())  # fmt: skip
     return publish(result, args.json, format_result(result))
 
 

@@ -28,7 +28,13 @@ from bayeslaw.inference.pointwise import add_pointwise
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.data_checks import check_group_count, degenerate_data
 from bayeslaw.models.forms import LawForm
-from bayeslaw.models.hierarchical import KAPPA_SCALE, ModelSpec, build_model, structure_key
+from bayeslaw.models.hierarchical import (
+    KAPPA_SCALE,
+    ModelSpec,
+    build_model,
+    product_names,
+    structure_key,
+)
 from bayeslaw.models.priors import NU_PRIOR
 from bayeslaw.models.registry import DEFAULT_FORM
 from bayeslaw.posterior.draws import PosteriorDraws
@@ -51,6 +57,7 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
 
     population = None
     effects = None
+    products: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     names = [c.name for c in coordinates(spec.form)]
     crossed = bool(spec.factors) and spec.pooling == "partial"
     if spec.pooling == "partial" and not crossed:
@@ -68,6 +75,10 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
             c: {f: (flat(f"{c}_{f}_effect"), flat(f"{c}_{f}_spread")) for f in spec.factor_names}
             for c in names
         }
+        for c in spec.multiplicative:
+            pair = spec.product_factors()
+            names_of = product_names(c, pair)
+            products[c] = {f: (flat(names_of[f]), flat(f"{names_of[f]}_spread")) for f in pair}
     return PosteriorDraws(
         form_name=spec.form.name,
         scales=dict(spec.scales),
@@ -85,7 +96,22 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
         ),
         levels=dict(spec.factors),
         effects=effects,
+        products=products or None,
     )
+
+
+def _checked_variables(spec: ModelSpec, free_variables: Sequence[str]) -> list[str]:
+    """What the convergence checks read: the free variables and the law's parameters, with a
+    multiplicative interaction's loadings (sign not identified) replaced by their product
+    per cell (:func:`~bayeslaw.models.hierarchical.product_names`)."""
+    loadings, products = set(), []
+    for c in spec.multiplicative:
+        names = product_names(c, spec.product_factors())
+        first, second = spec.product_factors()
+        loadings |= {names[first], f"{names[first]}_raw", names[second], f"{names[second]}_z"}
+        products.append(names["cells"])
+    kept = [v for v in free_variables if v not in loadings]
+    return [*kept, *products, *spec.form.parameter_names]
 
 
 def _map_tree(values: Mapping[str, np.ndarray], model: Any, obs: Observations) -> Any:
@@ -136,6 +162,7 @@ def _record(
         factors=spec.factor_names,
         levels={name: tuple(levels) for name, levels in spec.factors},
         interaction=spec.interaction,
+        multiplicative=spec.multiplicative,
     )
     settings = config.to_dict() if method == "nuts" else {"map_starts": config.map_starts}
     provenance = Provenance(
@@ -169,6 +196,7 @@ def _spec(
     noise: str,
     centered: Sequence[str] | Literal["data"] | None,
     interaction: bool | Sequence[str] | None = None,
+    multiplicative: bool | Sequence[str] = False,
     random_seed: int | None = None,
 ) -> ModelSpec:
     """The model spec, with the arguments that only make sense together checked;
@@ -211,6 +239,7 @@ def _spec(
         noise=noise,
         centered=centered,
         interaction=interaction,
+        multiplicative=multiplicative,
     )
     if spec.priors.kind == "flat" and method == "nuts":
         raise PriorError(
@@ -236,6 +265,7 @@ def fit(
     noise: str = "constant",
     centered: Sequence[str] | Literal["data"] | None = None,
     interaction: bool | Sequence[str] | None = None,
+    multiplicative: bool | Sequence[str] = False,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -283,6 +313,12 @@ def fit(
         where the centring is the data's (NUTS; the coordinates whose cells differ by more
         than their curves pin them, :func:`~bayeslaw.inference.centring.cells_from`), else
         every coordinate.
+    multiplicative : bool or sequence of str, default False
+        Crossed factors under partial pooling only: a rank-one interaction of the first two
+        one-column factors (each level of the first scales a pattern over the second's levels
+        by a loading of its own; AMMI's multiplicative term), on the level ``L_ref`` (True)
+        or on the coordinates named. A new cell of known levels then gets the product of its
+        levels' loadings besides their effects (measured in README, "Unseen groups").
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
     random_seed : int, optional
@@ -314,6 +350,7 @@ def fit(
         noise=noise,
         centered=centered,
         interaction=interaction,
+        multiplicative=multiplicative,
         random_seed=random_seed,
     )
     config = SamplerConfig(
@@ -336,7 +373,7 @@ def fit(
         posterior_draws = _draws_from_tree(tree, spec)
     else:
         tree, compile_info = sample_posterior(model, config, random_seed, key=structure_key(spec))
-        _, checks = fit_checks(tree, [*free_variables, *spec.form.parameter_names], ci_prob=CI_PROB)
+        _, checks = fit_checks(tree, _checked_variables(spec, free_variables), ci_prob=CI_PROB)
         problems = [c for c in checks if not c.ok]
         posterior_draws = _draws_from_tree(tree, spec)
         add_pointwise(tree, posterior_draws, observations, random_seed=random_seed)

@@ -76,6 +76,10 @@ class PosteriorDraws:
         Crossed factors: coordinate -> factor -> ``(effects (S, L), spread (S,))`` on the
         link scale, the spread being what a new level's effect is drawn with;
         ``population`` then holds the grand mean and a new cell's spread.
+    products : dict or None
+        A multiplicative interaction of two crossed factors: coordinate -> factor ->
+        ``(loadings (S, L), spread (S,))``; the cell's term is the product of its two
+        levels' loadings (a level never fitted draws its loading with the spread).
     """
 
     form_name: str
@@ -90,6 +94,7 @@ class PosteriorDraws:
     kappa: Mapping[str, np.ndarray] | None = None
     levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     effects: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]] | None = None
+    products: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]] | None = None
 
     @property
     def factors(self) -> tuple[str, ...]:
@@ -156,8 +161,9 @@ class PosteriorDraws:
 
     def _new_group_theta(self, cell: tuple[str | None, ...], seed: int) -> dict[str, np.ndarray]:
         """A new group's parameters per draw: the population mean, plus for each crossed
-        factor the fitted effect of its level (a new level, or None: drawn), plus a new
-        group's (cell's) offset."""
+        factor the fitted effect of its level (a new level, or None: drawn), plus the
+        product of its levels' loadings (a multiplicative interaction), plus a new group's
+        (cell's) offset."""
         assert self.population is not None
         coords = coordinates(self.form)
         missing = [c.name for c in coords if c.name not in self.population]
@@ -180,8 +186,29 @@ class PosteriorDraws:
                     u = u + np.tile(effect[:, self.levels[factor].index(level)], reps)
                 else:
                     u = u + np.tile(scale, reps) * rng.standard_normal(mu.shape)
+            if self.products is not None and coord.name in self.products:
+                u = u + self._product(self.products[coord.name], cell, rng, reps)
             values[coord.name] = inverse_link(coord, u)
         return to_law_params(self.form, values)
+
+    def _product(
+        self,
+        loadings: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        cell: tuple[str | None, ...],
+        rng: np.random.Generator,
+        reps: int,
+    ) -> np.ndarray:
+        """A new cell's multiplicative term per simulated draw: the product of its levels'
+        loadings, a level never fitted drawing its loading with its spread."""
+        term = np.ones(self.n_draws * reps)
+        level_of = dict(zip(self.factors, cell, strict=True))
+        for factor, (loading, spread) in loadings.items():
+            level = level_of[factor]
+            if level in self.levels[factor]:
+                term = term * np.tile(loading[:, self.levels[factor].index(level)], reps)
+            else:
+                term = term * np.tile(spread, reps) * rng.standard_normal(term.shape)
+        return term
 
     @property
     def unseen_replicates(self) -> int:
@@ -275,6 +302,10 @@ class PosteriorDraws:
             for factor, (effect, scale) in by_factor.items():
                 arrays[f"effects/{name}/{factor}/effect"] = effect
                 arrays[f"effects/{name}/{factor}/sigma"] = scale
+        for name, by_factor in (self.products or {}).items():
+            for factor, (loading, spread) in by_factor.items():
+                arrays[f"products/{name}/{factor}/loading"] = loading
+                arrays[f"products/{name}/{factor}/spread"] = spread
         return arrays
 
     def save(self, path: Path) -> None:
@@ -313,6 +344,12 @@ class PosteriorDraws:
                 name, factor = key[len("effects/") : -len("/effect")].split("/", 1)
                 scale = arrays[f"effects/{name}/{factor}/sigma"]
                 effects.setdefault(name, {})[factor] = (arrays[key], scale)
+        products: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+        for key in arrays:
+            if key.startswith("products/") and key.endswith("/loading"):
+                name, factor = key[len("products/") : -len("/loading")].split("/", 1)
+                spread = arrays[f"products/{name}/{factor}/spread"]
+                products.setdefault(name, {})[factor] = (arrays[key], spread)
         draws = cls(
             form_name=form_name,
             scales=dict(scales),
@@ -326,6 +363,7 @@ class PosteriorDraws:
             kappa=kappa or None,
             levels=dict(levels or {}),
             effects=effects or None,
+            products=products or None,
         )
         draws.validate()
         return draws
@@ -361,6 +399,14 @@ class PosteriorDraws:
                         problems.append(f"effects of {name} on {f} have shape {effect.shape}")
             if self.population is None or set(self.effects) != set(self.population):
                 problems.append("crossed-factor effects without a matching population level")
+        for name, by_factor in (self.products or {}).items():
+            if self.effects is None or name not in self.effects or len(by_factor) != 2:
+                problems.append(f"the multiplicative term of {name} is not one of two factors")
+                continue
+            for f, (loading, spread) in by_factor.items():
+                n_levels = len(self.levels.get(f, ()))
+                if loading.shape != (self.n_draws, n_levels) or spread.shape != (self.n_draws,):
+                    problems.append(f"loadings of {name} on {f} have shape {loading.shape}")
         heavy = self.likelihood in HEAVY_TAILED
         if heavy != (self.nu is not None):
             problems.append(f"likelihood {self.likelihood!r} and the nu draws disagree")

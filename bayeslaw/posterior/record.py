@@ -45,6 +45,8 @@ class ModelRecord:
     levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: the coordinates with cell offsets (crossed factors)
     interaction: tuple[str, ...] = ()
+    #: the coordinates with a multiplicative interaction of two factors (crossed factors)
+    multiplicative: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ class FitRecord:
 
 def _model(data: Mapping[str, Any]) -> ModelRecord:
     fields = dict(data)
-    for key in ("groups", "inputs", "centered", "factors", "interaction"):
+    for key in ("groups", "inputs", "centered", "factors", "interaction", "multiplicative"):
         fields[key] = tuple(fields.get(key, ()))
     fields["levels"] = {k: tuple(v) for k, v in fields.get("levels", {}).items()}
     fields["scales"] = {k: float(v) for k, v in fields["scales"].items()}
