@@ -9,12 +9,15 @@ import pytest
 from bayeslaw import cli
 from bayeslaw.data import load_observations
 from bayeslaw.errors import FitArtifactError, PriorError
-from bayeslaw.inference.fitting import _checked_variables, fit
+from bayeslaw.inference.diagnostics import checked_variables
+from bayeslaw.inference.fitting import fit
 from bayeslaw.models.anchors import coordinates, inverse_link, to_law_params
-from bayeslaw.models.hierarchical import ModelSpec, build_model, product_names, structure_key
+from bayeslaw.models.hierarchical import ModelSpec, build_model, structure_key
+from bayeslaw.models.products import product_names
 from bayeslaw.models.registry import get_form
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.fit import load_fit
+from bayeslaw.reports.diagnostics import diagnose_fit
 
 FORM = "additive(D)"
 SIZES = np.geomspace(1e2, 1e5, 6)
@@ -196,13 +199,21 @@ def test_fit_predicts_with_the_product_and_round_trips(fit_mocked, tmp_path):
         )
 
 
-def test_checks_read_the_product_not_its_sign_free_loadings():
+def test_checks_read_the_product_not_its_sign_free_loadings(fit_mocked):
     obs = _load(_frame())
     spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=True)
     free = [v.name for v in build_model(obs, spec).free_RVs]
-    checked = _checked_variables(spec, free)
+    checked = checked_variables(free, spec.form.parameter_names, ("L_ref",), obs.factors)
     assert "L_ref_model_x_dataset" in checked and "L_ref_model_x_dataset_sigma" in checked
     assert not {"L_ref_model_loading_raw", "L_ref_dataset_loading_z"} & set(checked)
+    # the report's diagnostics read the same variables (from the fit's record)
+    result = fit_mocked(
+        obs, form=FORM, multiplicative=True, draws=30, tune=30, chains=2, random_seed=1,
+        progressbar=False, check=False,
+    )  # fmt: skip
+    table = diagnose_fit(result).summary
+    assert any(str(i).startswith("L_ref_model_x_dataset[") for i in table.index)
+    assert not any("loading" in str(i) for i in table.index)
 
 
 def test_cli_option_names_the_coordinates():

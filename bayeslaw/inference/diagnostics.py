@@ -23,10 +23,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from bayeslaw.models.products import product_factors, product_names, sign_free_variables
+
 __all__ = [
     "Check",
     "ConvergenceWarning",
     "Verdict",
+    "checked_variables",
     "convergence_checks",
     "divergence_locus",
     "fit_checks",
@@ -250,6 +253,26 @@ def sampler_checks(tree: Any, var_names: Sequence[str] = ()) -> list[Check]:
     if "energy" in stats:
         checks.append(_bfmi_check(tree))
     return checks
+
+
+def checked_variables(
+    free_variables: Sequence[str],
+    parameters: Sequence[str],
+    multiplicative: Sequence[str] = (),
+    factors: Sequence[str] = (),
+) -> list[str]:
+    """What the convergence checks read: the free variables and the law's ``parameters``,
+    with a multiplicative interaction's loadings on the coordinates ``multiplicative``
+    (their joint sign is not identified, :mod:`bayeslaw.models.products`) replaced by the
+    interaction's scale and its product per cell."""
+    sign_free: set[str] = set()
+    products = []
+    for coord in multiplicative:
+        pair = product_factors(factors)
+        sign_free |= sign_free_variables(coord, pair)
+        products.append(product_names(coord, pair)["cells"])
+    kept = [v for v in free_variables if v not in sign_free]
+    return [*kept, *products, *parameters]
 
 
 def fit_checks(

@@ -21,21 +21,21 @@ from bayeslaw.errors import DataWarning, FormError, PriorError
 from bayeslaw.inference.centring import data_choices
 from bayeslaw.inference.compiled import CompileInfo, package_versions
 from bayeslaw.inference.config import SamplerConfig, check_random_seed
-from bayeslaw.inference.diagnostics import Check, fit_checks, warn_on_failures
+from bayeslaw.inference.diagnostics import (
+    Check,
+    checked_variables,
+    fit_checks,
+    warn_on_failures,
+)
 from bayeslaw.inference.map import find_map
 from bayeslaw.inference.nuts import sample_posterior
 from bayeslaw.inference.pointwise import add_pointwise
 from bayeslaw.models.anchors import coordinates
 from bayeslaw.models.data_checks import check_group_count, degenerate_data
 from bayeslaw.models.forms import LawForm
-from bayeslaw.models.hierarchical import (
-    KAPPA_SCALE,
-    ModelSpec,
-    build_model,
-    product_names,
-    structure_key,
-)
+from bayeslaw.models.hierarchical import KAPPA_SCALE, ModelSpec, build_model, structure_key
 from bayeslaw.models.priors import NU_PRIOR
+from bayeslaw.models.products import product_names
 from bayeslaw.models.registry import DEFAULT_FORM
 from bayeslaw.posterior.draws import PosteriorDraws
 from bayeslaw.posterior.fit import CI_PROB, Fit
@@ -98,20 +98,6 @@ def _draws_from_tree(tree: Any, spec: ModelSpec) -> PosteriorDraws:
         effects=effects,
         products=products or None,
     )
-
-
-def _checked_variables(spec: ModelSpec, free_variables: Sequence[str]) -> list[str]:
-    """What the convergence checks read: the free variables and the law's parameters, with a
-    multiplicative interaction's loadings (sign not identified) replaced by their product
-    per cell (:func:`~bayeslaw.models.hierarchical.product_names`)."""
-    loadings, products = set(), []
-    for c in spec.multiplicative:
-        names = product_names(c, spec.product_factors())
-        first, second = spec.product_factors()
-        loadings |= {names[first], f"{names[first]}_raw", names[second], f"{names[second]}_z"}
-        products.append(names["cells"])
-    kept = [v for v in free_variables if v not in loadings]
-    return [*kept, *products, *spec.form.parameter_names]
 
 
 def _map_tree(values: Mapping[str, np.ndarray], model: Any, obs: Observations) -> Any:
@@ -373,7 +359,10 @@ def fit(
         posterior_draws = _draws_from_tree(tree, spec)
     else:
         tree, compile_info = sample_posterior(model, config, random_seed, key=structure_key(spec))
-        _, checks = fit_checks(tree, _checked_variables(spec, free_variables), ci_prob=CI_PROB)
+        checked = checked_variables(
+            free_variables, spec.form.parameter_names, spec.multiplicative, spec.factor_names
+        )
+        _, checks = fit_checks(tree, checked, ci_prob=CI_PROB)
         problems = [c for c in checks if not c.ok]
         posterior_draws = _draws_from_tree(tree, spec)
         add_pointwise(tree, posterior_draws, observations, random_seed=random_seed)

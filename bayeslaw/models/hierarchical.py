@@ -99,6 +99,7 @@ from bayeslaw.models.likelihoods import (
 )
 from bayeslaw.models.nesting import nested_in, new_level_leverage, zero_sum_basis
 from bayeslaw.models.priors import NU_PRIOR, DataScale, PriorSet, resolve_priors
+from bayeslaw.models.products import product_factors, product_names
 from bayeslaw.models.registry import get_form
 
 __all__ = [
@@ -199,7 +200,7 @@ class ModelSpec:
     def product_factors(self) -> tuple[str, str]:
         """The two factors of the multiplicative interaction: the first two one-column
         factors (``("model", "dataset")`` of ``("model", "dataset", "family:dataset")``)."""
-        return _product_factors(self.factor_names)
+        return product_factors(self.factor_names)
 
     def cell_parents(self) -> tuple[str, ...]:
         """The factors the cells' offsets are zero-sum within: the interactions
@@ -313,18 +314,6 @@ def _cell_coordinates(form: LawForm, interaction: Any) -> tuple[str, ...]:
     return tuple(n for n in names if n in interaction)
 
 
-def _product_factors(factors: Sequence[str]) -> tuple[str, str]:
-    """The first two one-column factors of ``factors`` (see :meth:`ModelSpec.product_factors`)."""
-    main = [f for f in factors if len(factor_columns(f)) == 1]
-    if len(main) < 2:
-        raise PriorError(
-            f"a multiplicative interaction needs two crossed factors of one column each; the "
-            f"data's factors are {list(factors)}: load them with "
-            "load_observations(..., groups=('model', 'dataset')) or drop multiplicative"
-        )
-    return main[0], main[1]
-
-
 def _product_coordinates(
     form: LawForm, multiplicative: Any, factors: Sequence[str], pooling: str
 ) -> tuple[str, ...]:
@@ -354,7 +343,7 @@ def _product_coordinates(
         chosen = tuple(n for n in names if n in multiplicative)
     if pooling != "partial":
         raise PriorError(f"multiplicative applies to pooling='partial' only, not {pooling!r}")
-    _product_factors(factors)
+    product_factors(factors)
     return chosen
 
 
@@ -443,19 +432,6 @@ def _crossed_term(
         spread = sigma * np.sqrt(1.0 + leverage)
     pm.Deterministic(f"{name}_spread", spread)
     return effect
-
-
-def product_names(coord: str, factors: tuple[str, str]) -> dict[str, str]:
-    """The variables of ``coord``'s multiplicative interaction of ``factors``: each factor's
-    loadings (``"<coord>_<factor>_loading"``, dims the factor's levels; their new-level
-    spreads add ``"_spread"``), its scale and the product per cell (dims ``group``)."""
-    first, second = factors
-    return {
-        first: f"{coord}_{first}_loading",
-        second: f"{coord}_{second}_loading",
-        "sigma": f"{coord}_{first}_x_{second}_sigma",
-        "cells": f"{coord}_{first}_x_{second}",
-    }
 
 
 def _product_term(spec: ModelSpec, index: Mapping[str, Any], name: str, group_scale: Any) -> Any:

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bayeslaw.errors import BayeslawError
-from bayeslaw.inference.diagnostics import Check, Verdict, fit_checks, loo_check, worst
+from bayeslaw.inference.diagnostics import (
+    Check,
+    Verdict,
+    checked_variables,
+    fit_checks,
+    loo_check,
+    worst,
+)
 from bayeslaw.posterior.fit import CI_PROB, Fit
 
 __all__ = ["Check", "DiagnosticsReport", "Verdict", "diagnose_fit", "free_variables"]
@@ -138,7 +145,10 @@ def diagnose_fit(fit: Fit) -> DiagnosticsReport:
         tree = fit.datatree
     except BayeslawError as err:
         return _not_applicable(method, f"No diagnostics: {err}.")
-    names = [*free_variables(fit), *fit.draws.form.parameter_names]
+    model = fit.record.model
+    names = checked_variables(
+        free_variables(fit), fit.draws.form.parameter_names, model.multiplicative, model.factors
+    )
     summary, checks = fit_checks(tree, names, ci_prob=CI_PROB)
     loo, pareto_k, psis = loo_check(tree)
     if psis is not None:
