@@ -263,3 +263,20 @@ def test_a_new_cell_gets_its_levels_rank_one_interaction():
     assert int(with_product.datatree["sample_stats"]["diverging"].sum()) <= 4
     summary = diagnose_fit(with_product).summary
     assert summary["r_hat"].max() <= 1.03 and summary["ess_bulk"].min() >= 200
+
+
+def test_prior_predictive_draws_the_rank_one_term():
+    from bayeslaw.models.hierarchical import _product_draws, sample_prior_predictive
+
+    obs = _load(_frame())
+    spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=True)
+    draws = _product_draws(spec, spec.level_index(), 0.5, np.random.default_rng(0), 50)
+    index = spec.level_index()
+    for term in draws[:5]:  # one value per cell of the full 3 x 4 grid
+        grid = np.zeros((3, 4))
+        grid[index["model"], index["dataset"]] = term
+        assert np.linalg.matrix_rank(grid, tol=1e-10) == 1
+        np.testing.assert_allclose(grid.sum(axis=0), 0, atol=1e-12)
+        np.testing.assert_allclose(grid.sum(axis=1), 0, atol=1e-12)
+    prior = sample_prior_predictive(obs, spec, draws=40, random_seed=1)
+    assert prior["loss"].shape == (40, len(obs)) and np.isfinite(prior["mean"]).all()

@@ -438,23 +438,22 @@ def _product_term(spec: ModelSpec, index: Mapping[str, Any], name: str, group_sc
     r"""The rank-one interaction of ``name`` between the two factors ``r, c`` of
     :meth:`ModelSpec.product_factors`, one value per cell:
 
-    .. math:: \lambda_r[l_r(g)]\,\gamma_c[l_c(g)], \qquad \lambda_r \sim
-       \text{ZeroSumNormal}(1), \quad \gamma_c = \sigma \cdot \text{ZeroSumNormal}(1),
-       \quad \sigma \sim \text{HalfNormal(group\_scale)},
+    .. math:: \lambda_r[l_r(g)]\,\gamma_c[l_c(g)], \qquad
+       \gamma_c = \sigma \cdot \text{ZeroSumNormal}(1), \quad
+       \sigma \sim \text{HalfNormal(group\_scale)},
 
-    :math:`\lambda_r` a zero-sum normal scaled to unit root mean square (only its direction
-    is sampled: with free loadings on both sides their scales traded off along a ridge,
-    ``overtraining``: R-hat 1.07, bulk ESS 30 of 600 draws; two levels have one direction),
-
-    the one multiplicative term of an AMMI model (additive main effects and multiplicative
-    interaction; Gauch 1988, Bayesian: Josse et al. 2014): each level of ``r`` scales a
-    pattern of ``c``'s levels by a loading of its own, so a new cell of known levels gets
-    the product of its levels' loadings, learned from their other cells, on top of their
-    additive effects. Zero-sum loadings keep the term apart from the main effects; the
-    loadings' joint sign is not identified (``-lambda, -gamma`` give the same model), so
-    the convergence checks read the per-cell product instead. A new level's loading is drawn
-    with the spread of a zero-sum normal's new member, :math:`\sqrt{1 + 1/L}` (times
-    :math:`\sigma` for ``c``)."""
+    with :math:`\lambda_r` a zero-sum normal scaled to unit root mean square: only its
+    direction is sampled (with free loadings on both sides their scales traded off along a
+    ridge, ``overtraining``: R-hat 1.07, bulk ESS 30 of 600 draws); two levels have one
+    direction, :math:`(1, -1)`. This is the multiplicative term of an AMMI model (additive
+    main effects and multiplicative interaction; Gauch 1988, Bayesian: Josse et al. 2014):
+    each level of ``r`` scales a pattern over ``c``'s levels by a loading of its own, so a
+    new cell of known levels gets the product of its levels' loadings, learned from their
+    other cells, on top of their additive effects. Zero-sum loadings keep the term apart
+    from the main effects; their joint sign is not identified (``-lambda, -gamma`` give the
+    same model), so the convergence checks read the per-cell product instead. A new level's
+    loading is drawn with the spread of a zero-sum normal's new member,
+    :math:`\sqrt{1 + 1/L}` (times :math:`\sigma` for ``c``)."""
     first, second = spec.product_factors()
     names = product_names(name, (first, second))
     levels = dict(spec.factors)
@@ -754,6 +753,26 @@ def _likelihood(spec: ModelSpec, mean: Any, sigma: Any, y: Any) -> None:
             pm.CustomDist("loss", nu, log_mean, sigma, logp=logp, observed=y)
 
 
+def _product_draws(
+    spec: ModelSpec,
+    index: Mapping[str, np.ndarray],
+    group_scale: float,
+    rng: np.random.Generator,
+    pool: int,
+) -> np.ndarray:
+    """Prior draws ``(pool, G)`` of a multiplicative interaction (:func:`_product_term`):
+    a zero-sum direction of unit root mean square times zero-sum loadings of scale sigma."""
+    first, second = spec.product_factors()
+    levels = dict(spec.factors)
+    row = rng.standard_normal((pool, len(levels[first])))
+    row = row - row.mean(axis=1, keepdims=True)
+    row = row / np.sqrt(np.mean(row**2, axis=1, keepdims=True))
+    col = rng.standard_normal((pool, len(levels[second])))
+    sigma = np.abs(rng.normal(0.0, group_scale, size=(pool, 1)))
+    col = sigma * (col - col.mean(axis=1, keepdims=True))
+    return np.asarray(row[:, index[first]] * col[:, index[second]])
+
+
 def sample_prior_predictive(
     obs: Observations, spec: ModelSpec, *, draws: int = 500, random_seed: int | None = None
 ) -> dict[str, np.ndarray]:
@@ -787,11 +806,7 @@ def sample_prior_predictive(
                 effect = sigma * rng.standard_normal((pool, len(levels)))
                 u = u + effect[:, index[factor]]
             if coord.name in spec.multiplicative:
-                first, second = spec.product_factors()
-                sigma = np.abs(rng.normal(0.0, p.group_scale, size=(pool, 1)))
-                row = rng.standard_normal((pool, len(dict(spec.factors)[first])))
-                col = sigma * rng.standard_normal((pool, len(dict(spec.factors)[second])))
-                u = u + row[:, index[first]] * col[:, index[second]]
+                u = u + _product_draws(spec, index, p.group_scale, rng, pool)
             if coord.name in spec.interaction:
                 sigma = np.abs(rng.normal(0.0, p.group_scale, size=(pool, 1)))
                 u = u + sigma * rng.standard_normal((pool, n))
