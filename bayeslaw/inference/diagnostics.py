@@ -264,7 +264,7 @@ def checked_variables(
     """What the convergence checks read: the free variables and the law's ``parameters``,
     with a multiplicative interaction's loadings on the coordinates ``multiplicative``
     (their joint sign is not identified, :mod:`bayeslaw.models.products`) replaced by the
-    interaction's scale and its product per cell."""
+    interaction's product per cell."""
     sign_free: set[str] = set()
     products = []
     for coord in multiplicative:

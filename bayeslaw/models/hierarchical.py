@@ -434,13 +434,18 @@ def _crossed_term(
     return effect
 
 
-def _product_term(spec: ModelSpec, index: Mapping[str, Any], name: str, group_scale: Any) -> Any:
+def _product_term(spec: ModelSpec, index: Mapping[str, Any], name: str, sigma: Any) -> Any:
     r"""The rank-one interaction of ``name`` between the two factors ``r, c`` of
     :meth:`ModelSpec.product_factors`, one value per cell:
 
     .. math:: \lambda_r[l_r(g)]\,\gamma_c[l_c(g)], \qquad
-       \gamma_c = \sigma \cdot \text{ZeroSumNormal}(1), \quad
-       \sigma \sim \text{HalfNormal(group\_scale)},
+       \gamma_c = \sigma \cdot \text{ZeroSumNormal}(1),
+
+    ``sigma`` (``<name>_<r>_x_<c>_sigma``) one more share of the coordinate's total
+    between-cell variance (:func:`_term_scales`; an independent ``HalfNormal(group_scale)``
+    scale mixed more slowly on ``overtraining``, bulk ESS 247-330 against 408-467 over
+    three seeds at default settings, and predicted held-out curves a little worse, 0.52
+    of the median fallback's error against 0.50),
 
     with :math:`\lambda_r` a zero-sum normal scaled to unit root mean square: only its
     direction is sampled (with free loadings on both sides their scales traded off along a
@@ -457,7 +462,6 @@ def _product_term(spec: ModelSpec, index: Mapping[str, Any], name: str, group_sc
     first, second = spec.product_factors()
     names = product_names(name, (first, second))
     levels = dict(spec.factors)
-    sigma = pm.HalfNormal(names["sigma"], group_scale)
     if len(levels[first]) == 2:  # one zero-sum direction: its sign is the other loading's
         direction = pt.as_tensor_variable(np.array([1.0, -1.0]))
     else:
@@ -522,7 +526,11 @@ def _crossed_coordinate(
     mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
     terms = [f"{name}_{factor}" for factor in spec.factor_names]
     cells = name in spec.interaction
-    sigmas = _term_scales(name, [*terms, name] if cells else terms, group_scale)
+    product = (
+        f"{name}_{'_x_'.join(spec.product_factors())}" if name in spec.multiplicative else None
+    )
+    split = [*terms, *([product] if product else []), *([name] if cells else [])]
+    sigmas = _term_scales(name, split, group_scale)
     u = mu * pt.ones(len(spec.groups))
     for (factor, levels), term in zip(spec.factors, terms, strict=True):
         centred = f"{name}:{factor}" in spec.centered
@@ -530,7 +538,7 @@ def _crossed_coordinate(
         effect = pm.Deterministic(f"{term}_effect", effect, dims=factor)
         u = u + effect[index[factor]]
     if name in spec.multiplicative:
-        u = u + _product_term(spec, index, name, group_scale)
+        u = u + _product_term(spec, index, name, sigmas[product])
     if cells and f"{name}:cell" in spec.centered:
         # centred cells around their levels' sum: the data pin each cell directly, and the
         # effects are a regression on the cells (an offset N(0, sigma) added to the sum
