@@ -526,10 +526,10 @@ def _crossed_coordinate(
     mu = pm.Deterministic(f"{name}_mu", loc + scale * pm.Normal(f"{name}_mu_std", 0.0, 1.0))
     terms = [f"{name}_{factor}" for factor in spec.factor_names]
     cells = name in spec.interaction
-    product = (
-        f"{name}_{'_x_'.join(spec.product_factors())}" if name in spec.multiplicative else None
-    )
-    split = [*terms, *([product] if product else []), *([name] if cells else [])]
+    has_product = name in spec.multiplicative
+    # the product's scale is one more share of the total (named <name>_<a>_x_<b>_sigma)
+    product = f"{name}_{'_x_'.join(spec.product_factors())}" if has_product else ""
+    split = [*terms, *([product] if has_product else []), *([name] if cells else [])]
     sigmas = _term_scales(name, split, group_scale)
     u = mu * pt.ones(len(spec.groups))
     for (factor, levels), term in zip(spec.factors, terms, strict=True):
@@ -537,7 +537,7 @@ def _crossed_coordinate(
         effect = _crossed_term(term, factor, sigmas[term], len(levels), centred, nested.get(factor))
         effect = pm.Deterministic(f"{term}_effect", effect, dims=factor)
         u = u + effect[index[factor]]
-    if name in spec.multiplicative:
+    if has_product:
         u = u + _product_term(spec, index, name, sigmas[product])
     if cells and f"{name}:cell" in spec.centered:
         # centred cells around their levels' sum: the data pin each cell directly, and the
