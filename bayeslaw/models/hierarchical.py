@@ -319,7 +319,7 @@ def _product_coordinates(
 ) -> tuple[str, ...]:
     """``multiplicative`` as the coordinates with a rank-one interaction (see ``ModelSpec``):
     True is the level (``L_ref``), the mean loss at the reference point."""
-    if multiplicative is False or (not isinstance(multiplicative, bool) and not multiplicative):
+    if not multiplicative:  # False, or no coordinates named
         return ()
     names = tuple(c.name for c in coordinates(form))
     if isinstance(multiplicative, bool):
@@ -528,7 +528,7 @@ def _crossed_coordinate(
     cells = name in spec.interaction
     has_product = name in spec.multiplicative
     # the product's scale is one more share of the total (named <name>_<a>_x_<b>_sigma)
-    product = f"{name}_{'_x_'.join(spec.product_factors())}" if has_product else ""
+    product = product_names(name, spec.product_factors())["cells"] if has_product else ""
     split = [*terms, *([product] if has_product else []), *([name] if cells else [])]
     sigmas = _term_scales(name, split, group_scale)
     u = mu * pt.ones(len(spec.groups))

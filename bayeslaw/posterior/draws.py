@@ -298,14 +298,8 @@ class PosteriorDraws:
         for name, (mu, sigma) in (self.population or {}).items():
             arrays[f"population/{name}/mu"] = mu
             arrays[f"population/{name}/sigma"] = sigma
-        for name, by_factor in (self.effects or {}).items():
-            for factor, (effect, scale) in by_factor.items():
-                arrays[f"effects/{name}/{factor}/effect"] = effect
-                arrays[f"effects/{name}/{factor}/sigma"] = scale
-        for name, by_factor in (self.products or {}).items():
-            for factor, (loading, spread) in by_factor.items():
-                arrays[f"products/{name}/{factor}/loading"] = loading
-                arrays[f"products/{name}/{factor}/spread"] = spread
+        arrays |= _by_factor_arrays("effects", self.effects, ("effect", "sigma"))
+        arrays |= _by_factor_arrays("products", self.products, ("loading", "spread"))
         return arrays
 
     def save(self, path: Path) -> None:
@@ -338,18 +332,8 @@ class PosteriorDraws:
             if key.startswith("population/") and key.endswith("/mu"):
                 name = key[len("population/") : -len("/mu")]
                 population[name] = (arrays[key], arrays[f"population/{name}/sigma"])
-        effects: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for key in arrays:
-            if key.startswith("effects/") and key.endswith("/effect"):
-                name, factor = key[len("effects/") : -len("/effect")].split("/", 1)
-                scale = arrays[f"effects/{name}/{factor}/sigma"]
-                effects.setdefault(name, {})[factor] = (arrays[key], scale)
-        products: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for key in arrays:
-            if key.startswith("products/") and key.endswith("/loading"):
-                name, factor = key[len("products/") : -len("/loading")].split("/", 1)
-                spread = arrays[f"products/{name}/{factor}/spread"]
-                products.setdefault(name, {})[factor] = (arrays[key], spread)
+        effects = _by_factor_from_arrays(arrays, "effects", ("effect", "sigma"))
+        products = _by_factor_from_arrays(arrays, "products", ("loading", "spread"))
         draws = cls(
             form_name=form_name,
             scales=dict(scales),
@@ -412,3 +396,33 @@ class PosteriorDraws:
             problems.append(f"likelihood {self.likelihood!r} and the nu draws disagree")
         if problems:
             raise FitArtifactError("posterior draws are inconsistent: " + "; ".join(problems))
+
+
+#: coordinate -> factor -> a pair of per-draw arrays (effects and spread, or loadings and spread)
+ByFactor = Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]
+
+
+def _by_factor_arrays(
+    prefix: str, values: ByFactor | None, names: tuple[str, str]
+) -> dict[str, np.ndarray]:
+    """``values`` as flat arrays ``<prefix>/<coord>/<factor>/<name>`` (the ``.npz`` layout)."""
+    arrays = {}
+    for coord, by_factor in (values or {}).items():
+        for factor, pair in by_factor.items():
+            for name, array in zip(names, pair, strict=True):
+                arrays[f"{prefix}/{coord}/{factor}/{name}"] = array
+    return arrays
+
+
+def _by_factor_from_arrays(
+    arrays: Mapping[str, np.ndarray], prefix: str, names: tuple[str, str]
+) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The inverse of :func:`_by_factor_arrays` (empty when no key has ``prefix``)."""
+    out: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    first, second = names
+    for key in arrays:
+        if key.startswith(f"{prefix}/") and key.endswith(f"/{first}"):
+            coord, factor = key[len(prefix) + 1 : -len(first) - 1].split("/", 1)
+            pair = (arrays[key], arrays[f"{prefix}/{coord}/{factor}/{second}"])
+            out.setdefault(coord, {})[factor] = pair
+    return out
