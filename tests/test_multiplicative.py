@@ -218,6 +218,31 @@ def test_checks_read_the_product_not_its_sign_free_loadings(fit_mocked):
     assert not any("loading" in str(i) for i in table.index)
 
 
+def test_a_slope_gets_a_rank_one_term_of_its_own(fit_mocked, tmp_path):
+    """``multiplicative=("L_ref", "A_slope")`` (over-training's best measured choice, with
+    its ``B_slope``): each coordinate named gets loadings and a product of its own, checked,
+    saved and read back."""
+    obs = _load(_frame(skip=[(0, 0)]))
+    coords = ("L_ref", "A_slope")
+    result = fit_mocked(
+        obs, form=FORM, multiplicative=coords, draws=30, tune=30, chains=2, random_seed=1,
+        progressbar=False, check=False,
+    )  # fmt: skip
+    assert result.record.model.multiplicative == coords
+    assert set(result.draws.products) == set(coords)
+    table = diagnose_fit(result).summary
+    for coord in coords:
+        assert any(str(i).startswith(f"{coord}_model_x_dataset[") for i in table.index)
+    loaded = load_fit(result.save(tmp_path / "fit"))
+    assert set(loaded.draws.products) == set(coords)
+    x = {"D": np.array([1e2, 1e5])}
+    for group in [("m0", "d0"), ("m1", "d2"), "m9 | d0"]:
+        pd.testing.assert_frame_equal(
+            result.predict(x, group=group, kind="observation"),
+            loaded.predict(x, group=group, kind="observation"),
+        )
+
+
 def test_cli_option_names_the_coordinates():
     assert cli._multiplicative(None) == ()
     assert cli._multiplicative("L_ref") == ("L_ref",)
