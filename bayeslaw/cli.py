@@ -137,11 +137,13 @@ def _centered(value: str) -> tuple[str, ...] | str | None:
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
-def _multiplicative(value: str | None) -> tuple[str, ...]:
-    """``--multiplicative``'s coordinates: none when absent, else the comma-separated names
-    (``L_ref`` when the option is given bare)."""
-    if value is None:
+def _multiplicative(value: str | bool | None) -> bool | tuple[str, ...]:
+    """``--multiplicative``'s coordinates: none when absent, ``fit``'s True (the level and
+    the slopes) when the option is given bare, else the comma-separated names."""
+    if value is None or value is False:
         return ()
+    if value is True:
+        return True
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
@@ -427,12 +429,12 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--multiplicative",
         nargs="?",
-        const="L_ref",
+        const=True,
         default=None,
         metavar="COORDS",
         help="crossed factors: a rank-one interaction of the first two factors, each level of "
-        "the first scaling a pattern over the second's levels (AMMI), on the level L_ref, or "
-        "on the coordinates named (comma-separated, e.g. L_ref,A_slope)",
+        "the first scaling a pattern over the second's levels (AMMI), on the level L_ref and "
+        "the slopes, or on the coordinates named (comma-separated, e.g. L_ref,A_slope)",
     )
     fit.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
     fit.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")

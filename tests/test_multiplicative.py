@@ -47,7 +47,10 @@ def _load(frame: pd.DataFrame, groups=("model", "dataset")):
 
 def test_model_has_a_rank_one_term_on_the_level():
     obs = _load(_frame())
-    spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=True)
+    # True: the level and every slope (additive(D) has one, A_slope), not the exponent
+    everywhere = ModelSpec.from_observations(obs, form=FORM, multiplicative=True)
+    assert everywhere.multiplicative == ("L_ref", "A_slope")
+    spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=["L_ref"])
     assert spec.multiplicative == ("L_ref",)
     assert spec.product_factors() == ("model", "dataset")
     assert structure_key(spec) != structure_key(ModelSpec.from_observations(obs, form=FORM))
@@ -182,7 +185,7 @@ def test_inconsistent_loadings_are_refused():
 def test_fit_predicts_with_the_product_and_round_trips(fit_mocked, tmp_path):
     obs = _load(_frame(skip=[(0, 0)]))
     result = fit_mocked(
-        obs, form=FORM, multiplicative=True, draws=50, tune=50, chains=2, random_seed=1,
+        obs, form=FORM, multiplicative=["L_ref"], draws=50, tune=50, chains=2, random_seed=1,
         progressbar=False, check=False,
     )  # fmt: skip
     assert result.record.model.multiplicative == ("L_ref",)
@@ -201,7 +204,7 @@ def test_fit_predicts_with_the_product_and_round_trips(fit_mocked, tmp_path):
 
 def test_checks_read_the_product_not_its_sign_free_loadings(fit_mocked):
     obs = _load(_frame())
-    spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=True)
+    spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=["L_ref"])
     free = [v.name for v in build_model(obs, spec).free_RVs]
     checked = checked_variables(free, spec.form.parameter_names, ("L_ref",), obs.factors)
     # the product's scale is a share of L_ref's total, both checked as free variables
@@ -210,7 +213,7 @@ def test_checks_read_the_product_not_its_sign_free_loadings(fit_mocked):
     assert not {"L_ref_model_loading_raw", "L_ref_dataset_loading_z"} & set(checked)
     # the report's diagnostics read the same variables (from the fit's record)
     result = fit_mocked(
-        obs, form=FORM, multiplicative=True, draws=30, tune=30, chains=2, random_seed=1,
+        obs, form=FORM, multiplicative=["L_ref"], draws=30, tune=30, chains=2, random_seed=1,
         progressbar=False, check=False,
     )  # fmt: skip
     table = diagnose_fit(result).summary
@@ -245,6 +248,7 @@ def test_a_slope_gets_a_rank_one_term_of_its_own(fit_mocked, tmp_path):
 
 def test_cli_option_names_the_coordinates():
     assert cli._multiplicative(None) == ()
+    assert cli._multiplicative(True) is True  # given bare: fit's True
     assert cli._multiplicative("L_ref") == ("L_ref",)
     assert cli._multiplicative("L_ref, A_slope") == ("L_ref", "A_slope")
 
@@ -258,7 +262,7 @@ def test_cli_fits_a_multiplicative_interaction(tmp_path, mock_nuts):
             "--loss-col", "loss", "--out", str(out), "--draws", "20", "--tune", "20",
             "--chains", "1", "--quiet", "--multiplicative"]  # fmt: skip
     assert cli.main(argv) == 0
-    assert load_fit(out).record.model.multiplicative == ("L_ref",)
+    assert load_fit(out).record.model.multiplicative == ("L_ref", "A_slope")
 
 
 @pytest.mark.slow
@@ -273,7 +277,7 @@ def test_a_new_cell_gets_its_levels_rank_one_interaction():
     frame = _frame(4, 5, skip=[(0, 0)], shift=shift, cell_sd=0.02, seed=3)
     obs = _load(frame)
     kwargs = {"form": FORM, "random_seed": 1, "progressbar": False, "check": False}
-    with_product = fit(obs, multiplicative=True, **kwargs)
+    with_product = fit(obs, multiplicative=["L_ref"], **kwargs)
     additive = fit(obs, **kwargs)
     x = {"D": SIZES}
     truth = 1.5 + shift[0, 0] + 20.0 * SIZES**-0.35
@@ -295,7 +299,7 @@ def test_prior_predictive_draws_the_rank_one_term():
     from bayeslaw.models.hierarchical import _product_draws, sample_prior_predictive
 
     obs = _load(_frame())
-    spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=True)
+    spec = ModelSpec.from_observations(obs, form=FORM, multiplicative=["L_ref"])
     draws = _product_draws(spec, spec.level_index(), 0.5, np.random.default_rng(0), 50)
     index = spec.level_index()
     for term in draws[:5]:  # one value per cell of the full 3 x 4 grid
@@ -306,3 +310,5 @@ def test_prior_predictive_draws_the_rank_one_term():
         np.testing.assert_allclose(grid.sum(axis=1), 0, atol=1e-12)
     prior = sample_prior_predictive(obs, spec, draws=40, random_seed=1)
     assert prior["loss"].shape == (40, len(obs)) and np.isfinite(prior["mean"]).all()
+    both = ModelSpec.from_observations(obs, form=FORM, multiplicative=True)  # L_ref, A_slope
+    assert np.isfinite(sample_prior_predictive(obs, both, draws=20, random_seed=1)["mean"]).all()

@@ -302,9 +302,10 @@ def fit(
     multiplicative : bool or sequence of str, default False
         Crossed factors under partial pooling only: a rank-one interaction of the first two
         one-column factors (each level of the first scales a pattern over the second's levels
-        by a loading of its own; AMMI's multiplicative term), on the level ``L_ref`` (True)
-        or on the coordinates named. A new cell of known levels then gets the product of its
-        levels' loadings besides their effects (measured in README, "Unseen groups").
+        by a loading of its own; AMMI's multiplicative term), on the level ``L_ref`` and
+        every slope coordinate (True; not the exponents) or on the coordinates named. A new
+        cell of known levels then gets the product of its levels' loadings besides their
+        effects (measured in README, "Unseen groups").
     draws, tune, chains, target_accept, sampler, progressbar
         NUTS settings (see :class:`~bayeslaw.inference.config.SamplerConfig`).
     random_seed : int, optional
