@@ -140,10 +140,10 @@ def _centered(value: str) -> tuple[str, ...] | str | None:
 def _multiplicative(value: str | bool | None) -> bool | tuple[str, ...]:
     """``--multiplicative``'s coordinates: none when absent, ``fit``'s True (the level and
     the slopes) when the option is given bare, else the comma-separated names."""
-    if value is None or value is False:
-        return ()
     if value is True:
         return True
+    if not value:
+        return ()
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 

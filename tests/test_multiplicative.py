@@ -222,9 +222,8 @@ def test_checks_read_the_product_not_its_sign_free_loadings(fit_mocked):
 
 
 def test_a_slope_gets_a_rank_one_term_of_its_own(fit_mocked, tmp_path):
-    """``multiplicative=("L_ref", "A_slope")`` (over-training's best measured choice, with
-    its ``B_slope``): each coordinate named gets loadings and a product of its own, checked,
-    saved and read back."""
+    """``multiplicative=("L_ref", "A_slope")`` (what True gives this form): each coordinate
+    named gets loadings and a product of its own, checked, saved and read back."""
     obs = _load(_frame(skip=[(0, 0)]))
     coords = ("L_ref", "A_slope")
     result = fit_mocked(

@@ -326,16 +326,16 @@ def _product_coordinates(
     0.47-0.49 over three seeds; fine-tuning 0.59 and 0.62."""
     if not multiplicative:  # False, or no coordinates named
         return ()
-    names = tuple(c.name for c in coordinates(form))
+    coords = coordinates(form)
+    names = tuple(c.name for c in coords)
     if isinstance(multiplicative, bool):
         if LEVEL not in names:
             raise PriorError(
-                f"multiplicative=True puts the interaction on the level {LEVEL} and the "
-                f"slopes, which {form.name} (no loss floor) lacks; name coordinates of "
+                f"multiplicative=True puts the interaction on the level {LEVEL} (which "
+                f"{form.name}, no loss floor, lacks) and the slopes; name coordinates of "
                 f"{names} instead"
             )
-        slopes = {s.name for s in form.slopes}
-        chosen: tuple[str, ...] = tuple(n for n in names if n == LEVEL or n in slopes)
+        chosen: tuple[str, ...] = tuple(c.name for c in coords if c.kind in ("level", "slope"))
     elif isinstance(multiplicative, str) or not all(isinstance(n, str) for n in multiplicative):
         raise PriorError(
             f"multiplicative must be True, False or a list of coordinates of {names}, "
