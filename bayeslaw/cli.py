@@ -166,8 +166,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         form = args.form
     else:
         form = form_from_text(args.form, _inputs(args))
-        if form.slopes == ():
-            print(describe(form))
+        print(describe(form))
     obs = _load(args)
     result = fit(
         obs,

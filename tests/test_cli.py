@@ -273,7 +273,8 @@ def test_fit_an_expression_over_named_inputs(tmp_path, capsys):
     assert main(argv) == 0
     loaded = load_fit(out)
     assert loaded.form_name == "L_inf + B / (D_l + D ** beta) | inputs=D"
-    capsys.readouterr()
+    # the roles and priors the expression got are printed, the coefficient's slope included
+    assert "B: coefficient, sampled as B_slope = B * beta" in capsys.readouterr().out
     assert main([*argv[:-2], "--form", "L_inf + B / (D_l + D**beta"]) == 2
     assert "does not parse" in capsys.readouterr().err
 
