@@ -119,7 +119,15 @@ def datasets_main(
 
 
 #: The crossed factors of the shared datasets built of them (``real_observations(factors=True)``).
-FACTORS = {"sft_finetuning": ("model", "dataset"), "overtraining": ("train_dataset", "eval_set")}
+FACTORS = {
+    "sft_finetuning": ("model", "dataset"),
+    "overtraining": ("train_dataset", "eval_set"),
+    "moe_routing": ("router_type", "eval_set"),
+}
+#: The routing study's evaluation sets: ``loss_<name>`` columns of its curves.
+ROUTING_EVAL_SETS = ("validation", "c4", "curation_corpus", "lambada", "pile", "wikitext103")
+#: The routing study's last step: the runs SLDBench's MoE task is built from.
+ROUTING_FINAL_STEP = 249000
 #: Factors with a family interaction (``real_observations(families=True)``): models of one
 #: family share an effect per dataset (fine-tuning); validation sets drawn from one corpus
 #: share an effect per training corpus (over-training, :func:`eval_source`).
@@ -194,4 +202,34 @@ def real_observations(
             frame = frame[frame["eval_set"] == "c4_val"]
             columns = {"loss_validation": "loss", "group": "train_dataset"}
         return load_observations(frame, columns=columns, inputs=["params", "tokens"])
+    if name == "moe_routing":
+        frame = routing_evaluations()
+        if not groups:
+            frame["group"] = frame["router_type"] + " | " + frame["eval_set"]
+        return load_observations(
+            frame, columns={"loss_validation": "loss"},
+            inputs=["dense_parameter_count", "num_experts"], groups=groups,
+        )  # fmt: skip
     return load_observations(DATA / name)
+
+
+def routing_evaluations() -> Any:
+    """The routing study's routed runs at its last step, one row per run and evaluation set
+    (``moe_routing/curves.csv.gz``: 181 runs x 6 sets; columns router_type, eval_set,
+    dense_parameter_count, num_experts, loss, hyper_id): a third real dataset of crossed
+    factors, router type x evaluation set (18 curves), from a study independent of the other
+    two. The 12 dense runs are left out: they belong to no router (``moe_by_router``
+    repeats them in each), so a held-out router's curve would find its own dense rows in
+    the other routers' training data. The 11 (run, set) pairs the study did not evaluate
+    (no loss recorded) are dropped."""
+    import pandas as pd
+
+    curves = pd.read_csv(DATA / "moe_routing" / "curves.csv.gz")
+    final = curves[(curves["step"] == ROUTING_FINAL_STEP) & (curves["router_type"] != "Dense")]
+    keys = ["hyper_id", "router_type", "dense_parameter_count", "num_experts"]
+    frame = final.melt(
+        id_vars=keys, value_vars=[f"loss_{e}" for e in ROUTING_EVAL_SETS],
+        var_name="eval_set", value_name="loss",
+    )  # fmt: skip
+    frame["eval_set"] = frame["eval_set"].str.removeprefix("loss_")
+    return frame.dropna(subset=["loss"]).reset_index(drop=True)

@@ -2,16 +2,17 @@
 settings (4 chains x 1000 draws after 1000 tuning steps, target_accept 0.98; ``--target-accept``
 changes the last).
 
-Every curve of ``sft_finetuning`` (model x dataset, ``rectified(sft_data_size)``) and
-``overtraining`` (train_dataset x eval_set, ``chinchilla_tied(params,tokens)``) is fitted
-once with ``groups=(a, b)``, partial pooling and each centring choice asked for (default: the
+Every curve of ``sft_finetuning`` (model x dataset, ``rectified(sft_data_size)``),
+``overtraining`` (train_dataset x eval_set, ``chinchilla_tied(params,tokens)``) and
+``moe_routing`` (router_type x eval_set, ``moe_additive``) is fitted once with
+``groups=(a, b)``, partial pooling and each centring choice asked for (default: the
 automatic rule), and :func:`bayeslaw.reports.diagnose_fit`'s summary is read: the largest
 R-hat, the smallest bulk and tail ESS (over every free variable and law parameter), the
 divergences, the smallest E-BFMI, each check's verdict, the three variables with the
 largest R-hat, the transitions cut short by the maximum tree depth and the median leapfrog
 steps per transition (where the sampler records them), and the fit's wall time.
 
-    python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining]
+    python benchmarks/crossed_sampling.py [--datasets sft_finetuning,overtraining,moe_routing]
         [--centered auto] [--draws 1000 --tune 1000 --chains 4] [--seeds 0]
         [--interaction L_ref,A_slope] [--target-accept 0.9] [--families]
         [--multiplicative L_ref] [--json PATH]

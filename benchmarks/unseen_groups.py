@@ -3,7 +3,11 @@
 Leave one curve out over the shared datasets built of crossed factors (../shared/data):
 
 - ``sft_finetuning``: 34 (model, dataset) curves, the rectified law ``rectified(sft_data_size)``;
-- ``overtraining``: 24 (train_dataset, eval_set) curves, ``chinchilla_tied(params,tokens)``.
+- ``overtraining``: 24 (train_dataset, eval_set) curves, ``chinchilla_tied(params,tokens)``;
+- ``moe_routing``: 18 (router_type, eval_set) curves of the routing study's routed runs at
+  their last step (:func:`common.routing_evaluations`), the law of this package's MoE core
+  ``moe_additive`` (``L_inf + A N^-alpha + B E^-beta``); added after the rule of
+  ``multiplicative=True`` was settled on the other two, to test it on data it never saw.
 
 For each held-out curve, three predictors of all its rows, fitted to the other curves:
 
@@ -29,7 +33,7 @@ pooled), its ratio to the median fallback's, the same for the predictive median 
 point prediction (Bayesian predictors), 90% observation-interval coverage and mean width,
 divergences and seconds; the JSON keeps every curve's numbers.
 
-    python benchmarks/unseen_groups.py [--datasets sft_finetuning,overtraining]
+    python benchmarks/unseen_groups.py [--datasets sft_finetuning,overtraining,moe_routing]
         [--curves N] [--predictors crossed,one factor] [--draws 500 --tune 500 --chains 2]
         [--interaction L_ref] [--multiplicative L_ref] [--seed 0] [--json PATH]
 
@@ -75,6 +79,7 @@ REPO = Path(__file__).resolve().parents[1]
 PLAN: dict[str, str] = {
     "sft_finetuning": "rectified(sft_data_size)",
     "overtraining": "chinchilla_tied(params,tokens)",
+    "moe_routing": "moe_additive",
 }
 PREDICTORS = ("crossed + family", "crossed", "one factor", "median")
 BAYESIAN = PREDICTORS[:3]

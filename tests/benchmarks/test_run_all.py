@@ -159,6 +159,30 @@ def test_unseen_groups_reads_crossed_curves_and_scores_the_median_fallback(share
     assert "0.0625" in table  # 0.5 / 8: the predictive median's ratio to the median fallback
 
 
+def test_routing_curves_are_read_as_router_by_evaluation_set(shared_data_dir):
+    """The routing study's third crossed dataset: routed runs at the last step, one row per
+    run and evaluation set; the dense runs (no router) and unevaluated pairs are left out."""
+    import common
+    import unseen_groups
+
+    frame = common.routing_evaluations()
+    raw = pd.read_csv(shared_data_dir / "moe_routing" / "curves.csv.gz")
+    final = raw[(raw["step"] == common.ROUTING_FINAL_STEP) & (raw["router_type"] != "Dense")]
+    losses = final[[f"loss_{e}" for e in common.ROUTING_EVAL_SETS]]
+    assert len(frame) == int(losses.notna().sum().sum()) and frame["loss"].notna().all()
+    assert set(frame["router_type"]) == {"Hash", "RL-R", "S-Base"}
+    assert (frame["num_experts"] > 1).all()
+    # one row's loss is its run's loss on that set
+    row = frame.iloc[0]
+    run = final[final["hyper_id"] == row["hyper_id"]]
+    assert run[f"loss_{row['eval_set']}"].item() == row["loss"]
+    crossed = unseen_groups.real_observations("moe_routing", factors=True)
+    assert crossed.factors == ("router_type", "eval_set") and len(crossed.groups) == 3 * 6
+    plain = unseen_groups.real_observations("moe_routing")
+    assert plain.groups == crossed.groups and len(plain.frame) == len(frame)
+    assert unseen_groups.PLAN["moe_routing"] == "moe_additive"
+
+
 def test_unseen_groups_passes_the_interaction_to_the_crossed_model_only(
     shared_data_dir, monkeypatch
 ):
