@@ -180,7 +180,7 @@ def real_observations(
     groups = FAMILY_FACTORS[name] if families else FACTORS.get(name) if factors else None
     if name == "sft_finetuning":
         frame = pd.read_csv(DATA / name / "runs.csv")
-        frame["group"] = frame["model"] + " | " + frame["dataset"]
+        frame["group"] = _cell_labels(frame, FACTORS[name])
         frame["family"] = frame["model"].map(model_family)
         if groups:
             frame = frame.drop(columns="group")
@@ -196,7 +196,7 @@ def real_observations(
                 groups=groups,
             )  # fmt: skip
         if crossed:
-            frame["group"] = frame["train_dataset"] + " | " + frame["eval_set"]
+            frame["group"] = _cell_labels(frame, FACTORS[name])
             columns = {"loss_validation": "loss"}
         else:
             frame = frame[frame["eval_set"] == "c4_val"]
@@ -205,12 +205,19 @@ def real_observations(
     if name == "moe_routing":
         frame = routing_evaluations()
         if not groups:
-            frame["group"] = frame["router_type"] + " | " + frame["eval_set"]
+            frame["group"] = _cell_labels(frame, FACTORS[name])
         return load_observations(
             frame, columns={"loss_validation": "loss"},
             inputs=["dense_parameter_count", "num_experts"], groups=groups,
         )  # fmt: skip
     return load_observations(DATA / name)
+
+
+def _cell_labels(frame: Any, columns: Sequence[str]) -> list[str]:
+    """Each row's cell label from its ``columns`` (``"gpt2 | flan"``, :func:`join_levels`)."""
+    from bayeslaw.groups import join_levels
+
+    return [join_levels(levels) for levels in frame[list(columns)].itertuples(index=False)]
 
 
 def routing_evaluations() -> Any:
